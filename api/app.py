@@ -1,0 +1,31 @@
+"""The Flask app factory: a fresh app (and its own store and publisher) per call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+import ui
+from api import errors, ops, predictions
+from predictq.services import Services
+from predictq.settings import Settings
+
+UI_DIR = Path(ui.__file__).parent
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or (services.settings if services else Settings.from_env())
+    app = Flask(
+        __name__,
+        template_folder=str(UI_DIR / "templates"),
+        static_folder=str(UI_DIR / "static"),
+        static_url_path="/static",
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["predictq"] = services or Services.build(settings)
+    errors.register(app)
+    app.register_blueprint(predictions.bp)
+    app.register_blueprint(ops.bp)
+    return app

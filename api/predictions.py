@@ -1,0 +1,58 @@
+"""`/v1/predictions`: submit one, submit a batch, poll one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+
+from api.context import services
+from predictq import metrics
+from predictq.errors import InvalidRequest, UnsupportedMediaType
+
+bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
+
+
+def _json_body() -> Any:
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, got {request.mimetype or 'nothing'!r}"
+        )
+    data = request.get_data(cache=False)  # raises 413 above MAX_CONTENT_LENGTH
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 200:
+        raise InvalidRequest("Idempotency-Key must be 1 to 200 characters")
+    return key
+
+
+@bp.post("")
+def submit():
+    job = services().intake.submit(_json_body(), _idempotency_key())
+    metrics.record_submissions(job.model, 1)
+    response = jsonify({"tracking_id": job.tracking_id, "status": job.status.value})
+    response.status_code = 202
+    response.headers["Location"] = url_for(".get", tracking_id=job.tracking_id)
+    return response
+
+
+@bp.post("/batch")
+def submit_batch():
+    jobs = services().intake.submit_batch(_json_body(), _idempotency_key())
+    metrics.record_submissions(jobs[0].model, len(jobs))
+    return jsonify({"tracking_ids": [job.tracking_id for job in jobs]}), 202
+
+
+@bp.get("/<tracking_id>")
+def get(tracking_id: str):
+    return jsonify(services().intake.get(tracking_id).to_public())

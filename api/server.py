@@ -1,0 +1,35 @@
+"""`predictq api`: the app under gunicorn (threaded workers), configured from settings."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from predictq.settings import Settings
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        for key, value in {
+            "bind": f"{s.host}:{s.port}",
+            "workers": s.api_workers,
+            "threads": s.api_threads,
+            "worker_class": "gthread",
+            "accesslog": None,
+            "graceful_timeout": 10,
+            "timeout": 60,
+        }.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from api.app import create_app
+
+        return create_app(self.settings)
+
+
+def serve(settings: Settings) -> None:
+    _Gunicorn(settings).run()

@@ -1,0 +1,46 @@
+"""The `language` model's input schema and batch prediction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from models.errors import InvalidModelInput
+from models.language.languages import name_of
+from models.language.text import normalise
+
+FIELDS = ("text",)
+
+
+def validate(input: Any, *, max_chars: int) -> dict[str, Any]:
+    """`{"text": <str>}` with the text normalised; InvalidModelInput otherwise."""
+    if not isinstance(input, dict):
+        raise InvalidModelInput('input must be an object like {"text": "..."}')
+    extra = sorted(str(key) for key in input if key not in FIELDS)
+    if extra:
+        raise InvalidModelInput(
+            f"input has unknown field(s) {', '.join(extra)}; the only field is text"
+        )
+    text = input.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidModelInput("input.text must be a non-empty string")
+    if len(text) > max_chars:
+        raise InvalidModelInput(f"input.text is longer than {max_chars} characters")
+    return {"text": normalise(text)}
+
+
+def predict(estimator: Any, inputs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One result per input, in order, from a single vectorised pass over the batch."""
+    if not inputs:
+        return []
+    # Normalising again is cheap and makes inputs that skipped validate() safe too.
+    texts = [normalise(item["text"]) for item in inputs]
+    proba = estimator.predict_proba(texts)
+    best = proba.argmax(axis=1)
+    labels = estimator.classes_[best]
+    results = []
+    for row, column, label in zip(proba, best, labels, strict=True):
+        label = str(label)
+        confidence = min(1.0, max(0.0, float(row[column])))
+        results.append({"label": label, "name": name_of(label), "confidence": confidence})
+    return results

@@ -1,0 +1,75 @@
+"""The named models: what each is called, accepts, predicts, and how it is trained.
+
+The API validates with `spec.validate`, the workers predict with `spec.predict` (via
+`models.loading.LoadedModel`), the CLI trains with `spec.train`. Adding a model means
+adding one entry to REGISTRY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from models.errors import UnknownModelName
+from models.language import model as language_model
+from models.language.languages import NAMES as LANGUAGE_NAMES
+
+if TYPE_CHECKING:
+    from models.artifacts import Manifest
+
+# progress(stage, done, total): called as each stage starts, with the number of stages
+# already finished, and a last time with done == total; the CLI draws its bar from it.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    family: str  # queue family: models of one family share a queue and its workers
+    description: str
+    validate: Callable[..., dict[str, Any]]  # (input, *, max_chars) -> normalised input
+    predict: Callable[[Any, Sequence[dict[str, Any]]], list[dict[str, Any]]]
+    train: Callable[[Path, Progress | None], Manifest]
+
+
+def _train_language(model_dir: Path, progress: Progress | None = None) -> Manifest:
+    # Imported here so the API, which only validates, never loads scikit-learn.
+    from models.language.train import train
+
+    return train(model_dir, progress)
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="language",
+            family="text",
+            description=(
+                "Language identification: character n-gram TF-IDF + calibrated linear SVM "
+                f"over {len(LANGUAGE_NAMES)} languages, trained on translations of the "
+                "Universal Declaration of Human Rights. Result: ISO 639-1 label, English "
+                "name, confidence."
+            ),
+            validate=language_model.validate,
+            predict=language_model.predict,
+            train=_train_language,
+        ),
+    )
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec registered as `name`; UnknownModelName if there is none."""
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        known = ", ".join(names())
+        raise UnknownModelName(f"unknown model {name!r}; known models: {known}") from None
+
+
+def names() -> list[str]:
+    """Registered model names, sorted."""
+    return sorted(REGISTRY)

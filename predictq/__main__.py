@@ -1,0 +1,3 @@
+from predictq.cli import main
+
+main()

@@ -1,0 +1,160 @@
+"""The `predictq` command: up, api, worker, train, predict, status."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from predictq.settings import Settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.pass_context
+def main(ctx: click.Context, log_level: str) -> None:
+    """predictq: an asynchronous prediction service."""
+    logging.basicConfig(level=log_level,
+                        format="%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s")
+    ctx.obj = Settings.from_env()
+
+
+@main.command()
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes to start.")
+@click.option("--port", type=int, default=None, help="API port (default PREDICTQ_PORT).")
+@click.option("--host", default=None, help="API interface (default PREDICTQ_HOST).")
+@click.pass_context
+def up(ctx: click.Context, workers: int, port: int | None, host: str | None) -> None:
+    """Train missing models, start the API and N workers; Ctrl-C stops everything."""
+    from predictq.supervisor import Supervisor
+
+    settings = _settings(ctx).replace(**{k: v for k, v in
+                                         {"port": port, "host": host}.items() if v})
+    _train_missing(settings)
+    sys.exit(Supervisor(settings, workers).run())
+
+
+@main.command()
+@click.pass_context
+def api(ctx: click.Context) -> None:
+    """Serve the REST API and UI with gunicorn."""
+    from api.server import serve
+
+    serve(_settings(ctx))
+
+
+@main.command()
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=None,
+              help="Largest micro-batch (1 = one by one). Default PREDICTQ_BATCH_SIZE.")
+@click.option("--batch-wait-ms", type=click.IntRange(0, 60_000), default=None,
+              help="Wait for a batch to fill after its first message. "
+                   "Default PREDICTQ_BATCH_WAIT_MS.")
+@click.option("--family", "families", multiple=True,
+              help="Queue family to consume (repeatable); default all.")
+@click.pass_context
+def worker(ctx: click.Context, batch_size: int | None, batch_wait_ms: int | None,
+           families: tuple[str, ...]) -> None:
+    """Consume the queues and write predictions."""
+    from worker.factory import create_worker
+
+    w = create_worker(_settings(ctx), batch_size=batch_size, batch_wait_ms=batch_wait_ms,
+                      families=families or None)
+    w.install_signal_handlers()
+    w.run()
+
+
+@main.command()
+@click.argument("model", required=False)
+@click.pass_context
+def train(ctx: click.Context, model: str | None) -> None:
+    """Build model artifacts (all models, or MODEL)."""
+    from models.registry import names
+
+    settings = _settings(ctx)
+    for name in [model] if model else names():
+        _train_one(settings, name)
+
+
+@main.command()
+@click.option("--model", "-m", required=True, help="Model name, e.g. language.")
+@click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1))
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.pass_context
+def predict(ctx: click.Context, model: str, batch_size: int, file) -> None:
+    """Score FILE (JSON lines, `-` for stdin) offline; write one JSON result per line."""
+    from predictq.offline import score_lines
+
+    try:
+        for result in score_lines(_settings(ctx), model, file, batch_size):
+            click.echo(json.dumps(result, ensure_ascii=False))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Queue depth, consumers, rates and oldest waiting age."""
+    from predictq import monitoring
+    from predictq.errors import PredictqError
+    from predictq.services import Services
+
+    services = Services.build(_settings(ctx))
+    try:
+        report = monitoring.queue_report(services)
+        counts = {s.value: n for s, n in services.store.count_by_status().items()}
+    except PredictqError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps({"queues": report, "jobs": counts}, indent=2))
+        return
+    header = f"{'queue':<22}{'depth':>8}{'consumers':>11}{'in/s':>9}{'out/s':>9}{'oldest':>10}"
+    click.echo(header)
+    for q in report:
+        oldest = "-" if q["oldest_age_seconds"] is None else f"{q['oldest_age_seconds']:.1f}s"
+        click.echo(f"{q['queue']:<22}{q['depth']:>8}{q['consumers']:>11}"
+                   f"{q['publish_rate']:>9.2f}{q['ack_rate']:>9.2f}{oldest:>10}")
+    click.echo("jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _train_missing(settings: Settings) -> None:
+    from models.artifacts import available
+    from models.registry import names
+
+    for name in names():
+        if not available(settings.resolved_model_dir, name):
+            click.echo(f"model {name!r} is not trained yet; training it now")
+            _train_one(settings, name)
+
+
+def _train_one(settings: Settings, name: str) -> None:
+    from tqdm import tqdm
+
+    from models.errors import UnknownModelName
+    from models.registry import get_spec
+
+    try:
+        spec = get_spec(name)
+    except UnknownModelName as exc:
+        raise click.ClickException(str(exc)) from None
+    with tqdm(desc=name, unit="step", leave=True) as bar:
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.set_description(f"{name}: {stage}")
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        manifest = spec.train(Path(settings.resolved_model_dir), progress)
+    click.echo(f"trained {name} {manifest.version} → {settings.resolved_model_dir / name}")

@@ -1,0 +1,104 @@
+"""Submitting and reading jobs: the use cases behind the REST API, free of Flask.
+
+Order matters for "accepted means never lost": the job is written to the store first,
+then published with a broker confirm, then marked published. Only then does the caller
+hear "queued".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from models.errors import InvalidModelInput, UnknownModelName
+from models.registry import ModelSpec, get_spec
+from predictq.errors import BrokerUnavailable, InvalidInput, InvalidRequest, NotFound, UnknownModel
+from predictq.jobs import Job, Outcome, Status
+from predictq.messaging import Publisher
+from predictq.settings import Settings
+from predictq.store import Store
+
+
+class Intake:
+    def __init__(self, settings: Settings, store: Store, publisher: Publisher) -> None:
+        self.settings = settings
+        self.store = store
+        self.publisher = publisher
+
+    def submit(self, body: Any, idempotency_key: str | None = None) -> Job:
+        """Validate, store and publish one submission; return its job."""
+        spec, inputs = self._parse(body, many=False)
+        jobs = self._accept(spec, inputs, body, idempotency_key)
+        return jobs[0]
+
+    def submit_batch(self, body: Any, idempotency_key: str | None = None) -> list[Job]:
+        """All inputs are validated before any is stored: one bad input rejects the batch."""
+        spec, inputs = self._parse(body, many=True)
+        return self._accept(spec, inputs, body, idempotency_key)
+
+    def get(self, tracking_id: str) -> Job:
+        job = self.store.get(tracking_id)
+        if job is None:
+            raise NotFound(f"no prediction with tracking_id {tracking_id!r}")
+        return job
+
+    def _accept(
+        self, spec: ModelSpec, inputs: list[dict], body: Any, idempotency_key: str | None
+    ) -> list[Job]:
+        jobs = [Job(model=spec.name, input=item) for item in inputs]
+        request_hash = _hash(body) if idempotency_key else None
+        stored, _ = self.store.create(jobs, idempotency_key, request_hash)
+        pending = [job for job in stored if not job.published]
+        if pending:
+            try:
+                self.publisher.publish(pending, spec.family)
+            except BrokerUnavailable:
+                # The caller hears 503, so the job must not run later behind its back.
+                self.store.finish([Outcome(job.tracking_id, Status.FAILED,
+                                           error="not queued: the broker was unavailable")
+                                   for job in pending])
+                raise
+            self.store.mark_published([job.tracking_id for job in pending])
+        return stored
+
+    def _parse(self, body: Any, *, many: bool) -> tuple[ModelSpec, list[dict]]:
+        if not isinstance(body, dict):
+            raise InvalidRequest("the request body must be a JSON object")
+        name = body.get("model")
+        if not isinstance(name, str) or not name:
+            raise InvalidInput("'model' must be the name of a model, e.g. \"language\"")
+        try:
+            spec = get_spec(name)
+        except UnknownModelName:
+            raise UnknownModel(f"unknown model {name!r}") from None
+        field = "inputs" if many else "input"
+        extra = set(body) - {"model", field}
+        if extra:
+            raise InvalidInput(f"unexpected field(s): {', '.join(sorted(extra))}")
+        if field not in body:
+            raise InvalidInput(f"'{field}' is required")
+        raw = body[field]
+        if many:
+            if not isinstance(raw, list) or not raw:
+                raise InvalidInput("'inputs' must be a non-empty list")
+            if len(raw) > self.settings.max_batch_inputs:
+                raise InvalidInput(
+                    f"'inputs' has {len(raw)} items; at most "
+                    f"{self.settings.max_batch_inputs} are accepted per batch"
+                )
+        items = raw if many else [raw]
+        return spec, [self._validate(spec, item, i if many else None)
+                      for i, item in enumerate(items)]
+
+    def _validate(self, spec: ModelSpec, item: Any, index: int | None) -> dict:
+        try:
+            return spec.validate(item, max_chars=self.settings.max_text_chars)
+        except InvalidModelInput as exc:
+            where = "" if index is None else f"inputs[{index}]: "
+            raise InvalidInput(f"{where}{exc}") from None
+
+
+def _hash(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

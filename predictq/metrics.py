@@ -1,0 +1,59 @@
+"""Prometheus metrics shared by the API and the workers.
+
+With `PROMETHEUS_MULTIPROC_DIR` set (as `predictq up` does) every process writes its
+samples to that folder and `GET /metrics` adds them up, so one scrape of the API sees
+the workers' completions and latencies too.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.registry import REGISTRY
+
+from predictq.jobs import Status
+
+SUBMISSIONS = Counter(
+    "predictq_submissions", "Submissions accepted (stored and published).", ["model"]
+)
+COMPLETIONS = Counter("predictq_completions", "Jobs that reached done.", ["model"])
+FAILURES = Counter("predictq_failures", "Jobs that reached failed.", ["model"])
+LATENCY = Histogram(
+    "predictq_end_to_end_latency_seconds",
+    "From acceptance by the API to the result being written.",
+    ["model"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+
+
+def record_submissions(model: str, count: int) -> None:
+    SUBMISSIONS.labels(model).inc(count)
+
+
+def record_outcome(model: str, status: Status, latency_s: float) -> None:
+    if status is Status.DONE:
+        COMPLETIONS.labels(model).inc()
+    else:
+        FAILURES.labels(model).inc()
+    LATENCY.labels(model).observe(max(latency_s, 0.0))
+
+
+def exposition(*extra_collectors: object) -> tuple[bytes, str]:
+    """This process's metrics (or every process's) followed by the extra collectors'."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    extra = CollectorRegistry()
+    for collector in extra_collectors:
+        extra.register(collector)
+    return generate_latest(registry) + generate_latest(extra), CONTENT_TYPE_LATEST

@@ -1,0 +1,100 @@
+"""What `GET /v1/queue`, `GET /v1/models`, `/healthz` and `predictq status` report."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+
+from models.artifacts import read_manifest
+from models.errors import ModelError
+from models.registry import REGISTRY
+from predictq.errors import PredictqError
+from predictq.jobs import Status
+from predictq.messaging import FAMILIES
+from predictq.services import Services
+
+RATE_WINDOW_S = 60.0
+
+
+def queue_report(services: Services) -> list[dict[str, Any]]:
+    """Per queue: depth and consumers from the broker; rates and oldest age from the store."""
+    store = services.store
+    now = time.time()
+    since = now - RATE_WINDOW_S
+    models_by_family: dict[str, list[str]] = defaultdict(list)
+    for spec in REGISTRY.values():
+        models_by_family[spec.family].append(spec.name)
+    report = []
+    for stats, family in zip(services.publisher.stats(FAMILIES), FAMILIES, strict=True):
+        names = models_by_family.get(family, [])
+        oldest = [t for name in names
+                  if (t := store.oldest_created_at(Status.QUEUED, name)) is not None]
+        created = sum(store.count_created_since(since, name) for name in names)
+        finished = sum(store.count_finished_since(since, name) for name in names)
+        report.append({
+            "queue": stats.name,
+            "family": family,
+            "models": names,
+            "depth": stats.depth,
+            "consumers": stats.consumers,
+            "publish_rate": round(created / RATE_WINDOW_S, 3),
+            "ack_rate": round(finished / RATE_WINDOW_S, 3),
+            "oldest_age_seconds": round(now - min(oldest), 3) if oldest else None,
+        })
+    return report
+
+
+def model_report(services: Services) -> list[dict[str, Any]]:
+    out = []
+    model_dir = services.settings.resolved_model_dir
+    for spec in REGISTRY.values():
+        entry: dict[str, Any] = {"name": spec.name, "family": spec.family,
+                                 "description": spec.description}
+        try:
+            manifest = read_manifest(model_dir, spec.name)
+        except ModelError:
+            entry.update(trained=False, version=None, metrics=None)
+        else:
+            entry.update(trained=True, version=manifest.version,
+                         created_at=manifest.created_at, metrics=manifest.metrics,
+                         data=manifest.data)
+        out.append(entry)
+    return out
+
+
+def health(services: Services) -> tuple[bool, dict[str, Any]]:
+    checks: dict[str, Any] = {}
+    for name, probe in (("store", services.store.ping), ("broker", services.publisher.ping)):
+        try:
+            probe()
+            checks[name] = {"ok": True}
+        except PredictqError as exc:
+            checks[name] = {"ok": False, "error": exc.message}
+    ok = all(c["ok"] for c in checks.values())
+    return ok, {"status": "ok" if ok else "degraded", **checks}
+
+
+class StoreCollector:
+    """Gauges read at scrape time: jobs per model and status, queue depth per queue."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def collect(self):
+        jobs = GaugeMetricFamily("predictq_jobs", "Jobs in the store by status.",
+                                 labels=["model", "status"])
+        for spec in REGISTRY.values():
+            for status, n in self.services.store.count_by_status(spec.name).items():
+                jobs.add_metric([spec.name, status.value], n)
+        yield jobs
+        depth = GaugeMetricFamily("predictq_queue_depth", "Messages waiting per queue.",
+                                  labels=["queue"])
+        try:
+            for stats in self.services.publisher.stats(FAMILIES):
+                depth.add_metric([stats.name], stats.depth)
+        except PredictqError:
+            pass  # broker down: the scrape still answers; /healthz says why
+        yield depth

@@ -1,0 +1,38 @@
+"""`predictq predict`: score a JSON-lines file with a model, without queue or store.
+
+Every line is validated before anything is predicted, so a bad line stops the run
+with its line number and no partial output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from models.errors import InvalidModelInput, UnknownModelName
+from models.loading import LoadedModel
+from models.registry import get_spec
+from predictq.settings import Settings
+
+
+def score_lines(settings: Settings, model: str, lines: Iterable[str],
+                batch_size: int = 256) -> Iterator[dict[str, Any]]:
+    try:
+        spec = get_spec(model)
+    except UnknownModelName:
+        raise ValueError(f"unknown model {model!r}") from None
+    inputs = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            inputs.append(spec.validate(raw, max_chars=settings.max_text_chars))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}: not valid JSON ({exc})") from None
+        except InvalidModelInput as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+    loaded = LoadedModel.load(settings.resolved_model_dir, model)
+    for start in range(0, len(inputs), batch_size):
+        yield from loaded.predict(inputs[start:start + batch_size])

@@ -1,0 +1,30 @@
+"""The wiring of one process: settings → store, publisher, intake. Nothing connects here;
+the store and the broker are reached on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from predictq.intake import Intake
+from predictq.messaging import Publisher
+from predictq.settings import Settings
+from predictq.store import Store, open_store
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    publisher: Publisher
+    intake: Intake
+
+    @classmethod
+    def build(cls, settings: Settings, store: Store | None = None,
+              publisher: Publisher | None = None) -> Services:
+        store = store or open_store(settings.resolved_store_url)
+        publisher = publisher or Publisher(settings)
+        return cls(settings, store, publisher, Intake(settings, store, publisher))
+
+    def close(self) -> None:
+        self.publisher.close()
+        self.store.close()

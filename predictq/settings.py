@@ -1,0 +1,135 @@
+"""One typed settings object, read from `PREDICTQ_*` environment variables.
+
+Every field documents itself: `predictq` prints this table in the README and the
+defaults make `predictq up` work on a machine with no servers at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PREFIX = "PREDICTQ_"
+
+
+def _doc(text: str, default: Any) -> Any:
+    """A field that documents itself; `describe()` turns these into the README table."""
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _doc(
+        "Where the embedded defaults keep their files (SQLite store, queue, models).",
+        default=Path("var"),
+    )
+    broker_url: str = _doc(
+        "Message broker. `amqp://user:pass@host:5672/vhost` for RabbitMQ; empty means the "
+        "embedded file-system transport under `<data_dir>/queue`, which needs no server.",
+        default="",
+    )
+    store_url: str = _doc(
+        "Job store. `mongodb://host:27017/predictq` for MongoDB; `sqlite:///rel.db` or "
+        "`sqlite:////abs/path.db` for "
+        "SQLite; empty means `sqlite:///<data_dir>/predictq.db`.",
+        default="",
+    )
+    model_dir: Path | None = _doc(
+        "Directory of model artifacts (joblib + manifest); empty means `<data_dir>/models`.",
+        default=None,
+    )
+    host: str = _doc("Interface the API listens on.", default="127.0.0.1")
+    port: int = _doc("Port the API listens on.", default=8000)
+    api_workers: int = _doc("gunicorn worker processes serving the API.", default=2)
+    api_threads: int = _doc("Threads per gunicorn worker.", default=4)
+    batch_size: int = _doc("Largest micro-batch a worker predicts at once (1 = one by one).",
+                           default=32)
+    batch_wait_ms: int = _doc(
+        "How long a worker waits for a micro-batch to fill after its first message.",
+        default=5,
+    )
+    max_body_bytes: int = _doc("Largest request body the API accepts (413 above).",
+                               default=1_000_000)
+    max_batch_inputs: int = _doc("Most inputs in one `POST /v1/predictions/batch`.",
+                                 default=1000)
+    max_text_chars: int = _doc("Longest text a `language` input may have.", default=20_000)
+    queue_prefix: str = _doc(
+        "Prefix of queue and exchange names; lets several deployments (or test runs) "
+        "share one broker without seeing each other's messages.",
+        default="predictq",
+    )
+    poll_interval_ms: int = _doc(
+        "How often the embedded transport looks for new messages.", default=10
+    )
+
+    @property
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{(self.data_dir / 'predictq.db').resolve()}"
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
+
+    @property
+    def queue_dir(self) -> Path:
+        """Folder of the embedded file-system transport."""
+        return self.data_dir / "queue"
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return self.resolved_broker_url.startswith("filesystem")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every field from `PREDICTQ_<FIELD>`; keyword overrides win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings in a child process."""
+        env = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                env[PREFIX + f.name.upper()] = str(value)
+        return env
+
+
+def _convert(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if "Path" in kind:
+            return Path(raw)
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{f.name.upper()}={raw!r}: {exc}") from None
+    return raw
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: the README's configuration table."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default if f.default is not dataclasses.MISSING else ""
+        rows.append((PREFIX + f.name.upper(), "" if default is None else str(default),
+                     f.metadata["doc"]))
+    return rows

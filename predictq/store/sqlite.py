@@ -1,0 +1,374 @@
+"""SQLite job store: the embedded default, shared by API and worker processes on one host.
+
+Several processes, each with several threads, write one file at once. WAL lets readers
+run beside the single writer; every write transaction starts with BEGIN IMMEDIATE so
+it queues on the busy timeout instead of failing when it later tries to upgrade a read
+lock. `synchronous=FULL` because in WAL mode NORMAL may lose the last commits on power
+loss, and a 202 promises the submission is durable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from predictq.errors import StoreUnavailable
+from predictq.jobs import Job, Outcome, Status
+from predictq.store.base import Store, conflict, final_outcomes
+
+SCHEMA_VERSION = 1
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS jobs (
+        tracking_id TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        input TEXT NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        model_version TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        published INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at)",
+    "CREATE INDEX IF NOT EXISTS jobs_model_status_created ON jobs (model, status, created_at)",
+    "CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at)",
+    # Partial: the sweeper's backlog is tiny next to the table, so the index stays tiny.
+    """CREATE INDEX IF NOT EXISTS jobs_unpublished ON jobs (created_at)
+        WHERE published = 0 AND status = 'queued'""",
+    """CREATE TABLE IF NOT EXISTS idempotency (
+        key TEXT PRIMARY KEY,
+        request_hash TEXT,
+        tracking_ids TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+COLUMNS = (
+    "tracking_id, model, input, status, result, error, model_version, "
+    "created_at, updated_at, published"
+)
+
+# Primary result codes that mean "cannot reach or lock the file", not "bad SQL".
+UNAVAILABLE_CODES = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL,
+}
+
+# Connections a forked child inherited. SQLite forbids using them after fork() and
+# closing one counts as using it (it may checkpoint and unlock the parent's WAL), so
+# the child keeps them referenced and never lets them close.
+_INHERITED: list[sqlite3.Connection] = []
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that remembers its process (plain ones take no attributes)."""
+
+    pid: int
+    generation: int
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", -1) & 0xFF in UNAVAILABLE_CODES:
+            raise StoreUnavailable(f"SQLite store unavailable: {exc}") from exc
+        raise
+    except OSError as exc:
+        raise StoreUnavailable(f"SQLite store unavailable: {exc}") from exc
+
+
+class SqliteStore(Store):
+    """A store in one SQLite file, with one connection per thread and process.
+
+    `busy_timeout` is how long a write waits for another writer before giving up
+    with `StoreUnavailable`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], busy_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        self._generation = 0
+
+    # -- connections --------------------------------------------------------------
+
+    def _connection(self) -> _Connection:
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            if conn.pid == os.getpid() and conn.generation == self._generation:
+                return conn
+            if conn.pid != os.getpid():
+                _INHERITED.append(conn)
+        conn = self._connect()
+        self._local.conn = conn
+        return conn
+
+    def _connect(self) -> _Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,  # we issue BEGIN IMMEDIATE ourselves
+            check_same_thread=False,  # only so close() may close other threads' ones
+            factory=_Connection,
+        )
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                with _write(conn):
+                    for statement in SCHEMA:
+                        conn.execute(statement)
+        except BaseException:
+            conn.close()
+            raise
+        conn.pid = os.getpid()
+        with self._lock:
+            conn.generation = self._generation
+            self._open.add(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        with _write(conn):
+            yield conn
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._connection().execute(sql, params).fetchall()
+
+    # -- writes -------------------------------------------------------------------
+
+    @_translated()
+    def create(
+        self,
+        jobs: Sequence[Job],
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> tuple[list[Job], bool]:
+        rows = [_to_row(job) for job in jobs]
+        ids = [job.tracking_id for job in jobs]
+        with self._transaction() as conn:
+            if idempotency_key is not None:
+                # Safe without a race: BEGIN IMMEDIATE holds the file's only write lock.
+                seen = conn.execute(
+                    "SELECT request_hash, tracking_ids FROM idempotency WHERE key = ?",
+                    (idempotency_key,),
+                ).fetchone()
+                if seen is not None:
+                    if seen[0] != request_hash:
+                        raise conflict(idempotency_key)
+                    return self._select(conn, json.loads(seen[1])), False
+                conn.execute(
+                    "INSERT INTO idempotency VALUES (?, ?, ?, ?)",
+                    (idempotency_key, request_hash, json.dumps(ids), time.time()),
+                )
+            try:
+                conn.executemany(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_marks(10)})", rows)
+            except sqlite3.IntegrityError as exc:
+                raise ValueError(f"a tracking id already exists: {exc}") from exc
+        return list(jobs), True
+
+    @_translated()
+    def mark_published(self, tracking_ids: Sequence[str]) -> None:
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE jobs SET published = 1 WHERE tracking_id = ?",
+                [(tid,) for tid in tracking_ids],
+            )
+
+    @_translated()
+    def mark_processing(self, tracking_ids: Sequence[str]) -> None:
+        now = time.time()
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE jobs SET status = 'processing', updated_at = ?"
+                " WHERE tracking_id = ? AND status = 'queued'",
+                [(now, tid) for tid in tracking_ids],
+            )
+
+    @_translated()
+    def finish(self, outcomes: Sequence[Outcome]) -> list[str]:
+        outcomes = final_outcomes(outcomes)
+        now = time.time()
+        with self._transaction() as conn:
+            # Read under the write lock, so nobody can finish these jobs in between.
+            still_open = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT tracking_id FROM jobs WHERE tracking_id IN"
+                    " (SELECT value FROM json_each(?)) AND status NOT IN ('done', 'failed')",
+                    (json.dumps([o.tracking_id for o in outcomes]),),
+                )
+            }
+            changing = [o for o in outcomes if o.tracking_id in still_open]
+            conn.executemany(
+                "UPDATE jobs SET status = ?, result = ?, error = ?, model_version = ?,"
+                " updated_at = ? WHERE tracking_id = ? AND status NOT IN ('done', 'failed')",
+                [
+                    (Status(o.status).value, _dumps(o.result), o.error, o.model_version, now,
+                     o.tracking_id)
+                    for o in changing
+                ],
+            )
+        return [o.tracking_id for o in changing]
+
+    # -- reads --------------------------------------------------------------------
+
+    @_translated()
+    def get(self, tracking_id: str) -> Job | None:
+        rows = self._query(f"SELECT {COLUMNS} FROM jobs WHERE tracking_id = ?", (tracking_id,))
+        return _to_job(rows[0]) if rows else None
+
+    @_translated()
+    def get_many(self, tracking_ids: Sequence[str]) -> list[Job]:
+        return self._select(self._connection(), tracking_ids)
+
+    @staticmethod
+    def _select(conn: sqlite3.Connection, tracking_ids: Sequence[str]) -> list[Job]:
+        # json_each binds any number of ids as one parameter (no variable-count limit).
+        rows = conn.execute(
+            f"SELECT {COLUMNS} FROM jobs WHERE tracking_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(tracking_ids)),),
+        ).fetchall()
+        found = {row[0]: _to_job(row) for row in rows}
+        return [found[tid] for tid in tracking_ids if tid in found]
+
+    @_translated()
+    def list_recent(self, limit: int = 50, model: str | None = None) -> list[Job]:
+        where, params = _model_filter(model)
+        rows = self._query(
+            f"SELECT {COLUMNS} FROM jobs {where} ORDER BY created_at DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [_to_job(row) for row in rows]
+
+    @_translated()
+    def count_by_status(self, model: str | None = None) -> dict[Status, int]:
+        where, params = _model_filter(model)
+        rows = self._query(f"SELECT status, COUNT(*) FROM jobs {where} GROUP BY status", params)
+        counts = dict.fromkeys(Status, 0)
+        counts.update({Status(status): n for status, n in rows})
+        return counts
+
+    @_translated()
+    def oldest_created_at(self, status: Status, model: str | None = None) -> float | None:
+        where, params = _model_filter(model, "status = ?")
+        rows = self._query(f"SELECT MIN(created_at) FROM jobs {where}", [*params, status.value])
+        return rows[0][0]
+
+    @_translated()
+    def count_created_since(self, since: float, model: str | None = None) -> int:
+        where, params = _model_filter(model, "created_at >= ?")
+        return self._query(f"SELECT COUNT(*) FROM jobs {where}", [*params, since])[0][0]
+
+    @_translated()
+    def count_finished_since(self, since: float, model: str | None = None) -> int:
+        where, params = _model_filter(
+            model, "status IN ('done', 'failed')", "updated_at >= ?"
+        )
+        return self._query(f"SELECT COUNT(*) FROM jobs {where}", [*params, since])[0][0]
+
+    @_translated()
+    def unpublished(self, older_than: float, limit: int = 500) -> list[Job]:
+        # Without statistics the planner prefers (status, created_at), which walks the
+        # whole queued backlog; the partial index holds only the few unpublished jobs.
+        # It needs the literal conditions of its WHERE clause, not parameters.
+        rows = self._query(
+            f"SELECT {COLUMNS} FROM jobs INDEXED BY jobs_unpublished"
+            " WHERE published = 0 AND status = 'queued'"
+            " AND created_at <= ? ORDER BY created_at LIMIT ?",
+            (older_than, limit),
+        )
+        return [_to_job(row) for row in rows]
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    @_translated()
+    def ping(self) -> None:
+        self._query("SELECT COUNT(*) FROM sqlite_master")
+
+    def close(self) -> None:
+        with self._lock:
+            self._generation += 1
+            mine = [conn for conn in self._open if conn.pid == os.getpid()]
+            self._open = weakref.WeakSet()
+        for conn in mine:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+def _model_filter(model: str | None, *conditions: str) -> tuple[str, list[Any]]:
+    """A WHERE clause; the model's parameter comes first, the caller appends the rest."""
+    clauses, params = [], []
+    if model is not None:
+        clauses.append("model = ?")
+        params.append(model)
+    clauses.extend(conditions)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _to_row(job: Job) -> tuple[Any, ...]:
+    return (
+        job.tracking_id, job.model, _dumps(job.input), Status(job.status).value,
+        _dumps(job.result), job.error, job.model_version, job.created_at, job.updated_at,
+        int(job.published),
+    )
+
+
+def _to_job(row: tuple[Any, ...]) -> Job:
+    tid, model, input_, status, result, error, version, created, updated, published = row
+    return Job(
+        model=model,
+        input=json.loads(input_),
+        tracking_id=tid,
+        status=Status(status),
+        result=None if result is None else json.loads(result),
+        error=error,
+        model_version=version,
+        created_at=created,
+        updated_at=updated,
+        published=bool(published),
+    )

@@ -1,0 +1,187 @@
+"""The REST contract of /v1/predictions, on the in-memory broker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from predictq.jobs import Status
+from tests.conftest import drain
+
+SENTENCES = {
+    "sv": "Jag tycker om att läsa böcker på kvällarna när det regnar ute.",
+    "ar": "ذهبت إلى السوق صباح اليوم واشتريت بعض الخضروات والفواكه الطازجة.",
+    "ja": "昨日は友達と一緒に新しいレストランで晩ご飯を食べました。",
+}
+
+
+def post(client, body, path="/v1/predictions", **headers):
+    return client.post(path, data=json.dumps(body), content_type="application/json",
+                       headers=headers)
+
+
+def stored_count(services) -> int:
+    return sum(services.store.count_by_status().values())
+
+
+def test_submit_answers_202_with_tracking_id_and_location(client, services):
+    r = post(client, {"model": "language", "input": {"text": SENTENCES["sv"]}})
+    assert r.status_code == 202
+    body = r.get_json()
+    assert body["status"] == "queued"
+    assert r.headers["Location"] == f"/v1/predictions/{body['tracking_id']}"
+    job = services.store.get(body["tracking_id"])
+    assert job is not None and job.published and job.input == {"text": SENTENCES["sv"]}
+
+
+def test_tracking_ids_are_long_random_and_distinct(client):
+    ids = {post(client, {"model": "language", "input": {"text": "hello there"}})
+           .get_json()["tracking_id"] for _ in range(20)}
+    assert len(ids) == 20
+    assert all(len(i) >= 22 for i in ids)  # 22 url-safe chars = 128 bits
+
+
+def test_poll_shows_queued_then_done_with_the_right_language(client, settings):
+    ids = {lang: post(client, {"model": "language", "input": {"text": text}})
+           .get_json()["tracking_id"] for lang, text in SENTENCES.items()}
+    first = client.get(f"/v1/predictions/{ids['sv']}").get_json()
+    assert first["status"] == "queued" and first["result"] is None
+    assert drain(settings, len(ids)) == len(ids)
+    for lang, tid in ids.items():
+        job = client.get(f"/v1/predictions/{tid}").get_json()
+        assert job["status"] == "done", job
+        assert job["result"]["label"] == lang
+        assert 0 <= job["result"]["confidence"] <= 1
+        assert job["model"] == "language" and job["model_version"]
+        assert set(job) == {"tracking_id", "model", "status", "result", "error",
+                            "model_version", "created_at", "updated_at"}
+
+
+def test_batch_returns_one_id_per_input_in_order(client, services, settings):
+    texts = list(SENTENCES.values())
+    r = post(client, {"model": "language", "inputs": [{"text": t} for t in texts]},
+             path="/v1/predictions/batch")
+    assert r.status_code == 202
+    ids = r.get_json()["tracking_ids"]
+    assert [services.store.get(i).input["text"] for i in ids] == texts
+    drain(settings, len(ids), batch_size=8)
+    labels = [services.store.get(i).result["label"] for i in ids]
+    assert labels == list(SENTENCES)
+
+
+def test_unknown_tracking_id_is_404(client):
+    r = client.get("/v1/predictions/does-not-exist")
+    assert r.status_code == 404
+    assert r.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"model": "nope", "input": {"text": "hi"}}, 404, "unknown_model"),
+        ({"model": "language", "input": {"text": ""}}, 422, "invalid_input"),
+        ({"model": "language", "input": {"text": "   "}}, 422, "invalid_input"),
+        ({"model": "language", "input": {"text": 42}}, 422, "invalid_input"),
+        ({"model": "language", "input": {}}, 422, "invalid_input"),
+        ({"model": "language", "input": "text"}, 422, "invalid_input"),
+        ({"model": "language"}, 422, "invalid_input"),
+        ({"input": {"text": "hi"}}, 422, "invalid_input"),
+        ({"model": "language", "input": {"text": "hi"}, "extra": 1}, 422, "invalid_input"),
+        ([1, 2], 400, "invalid_request"),
+    ],
+)
+def test_bad_submissions_get_a_clear_error_and_store_nothing(client, services, body, status,
+                                                             code):
+    r = post(client, body)
+    assert r.status_code == status
+    error = r.get_json()["error"]
+    assert error["code"] == code and error["message"]
+    assert stored_count(services) == 0
+
+
+def test_malformed_json_is_400(client, services):
+    r = client.post("/v1/predictions", data='{"model": "language", "input": ',
+                    content_type="application/json")
+    assert r.status_code == 400
+    assert r.get_json()["error"]["code"] == "invalid_request"
+    assert stored_count(services) == 0
+
+
+def test_wrong_content_type_is_415(client, services):
+    r = client.post("/v1/predictions", data="model=language", content_type="text/plain")
+    assert r.status_code == 415
+    assert r.get_json()["error"]["code"] == "unsupported_media_type"
+    assert stored_count(services) == 0
+
+
+def test_body_too_large_is_413(client, services):
+    huge = {"model": "language", "input": {"text": "a" * 2_000_000}}
+    r = post(client, huge)
+    assert r.status_code == 413
+    assert r.get_json()["error"]["code"] == "payload_too_large"
+    assert stored_count(services) == 0
+
+
+def test_text_over_the_limit_is_422(client, services, settings):
+    r = post(client, {"model": "language", "input": {"text": "a" * (settings.max_text_chars + 1)}})
+    assert r.status_code == 422
+    assert stored_count(services) == 0
+
+
+def test_one_bad_input_rejects_the_whole_batch(client, services):
+    r = post(client, {"model": "language", "inputs": [{"text": "good text"}, {"text": ""}]},
+             path="/v1/predictions/batch")
+    assert r.status_code == 422
+    assert "inputs[1]" in r.get_json()["error"]["message"]
+    assert stored_count(services) == 0
+
+
+def test_batch_over_the_limit_is_422(client, services, settings):
+    inputs = [{"text": "hello"}] * (settings.max_batch_inputs + 1)
+    r = post(client, {"model": "language", "inputs": inputs}, path="/v1/predictions/batch")
+    assert r.status_code == 422
+    assert stored_count(services) == 0
+
+
+def test_empty_batch_is_422(client):
+    r = post(client, {"model": "language", "inputs": []}, path="/v1/predictions/batch")
+    assert r.status_code == 422
+
+
+def test_idempotency_key_returns_the_same_tracking_id(client, services):
+    body = {"model": "language", "input": {"text": "Guten Morgen, wie geht es dir?"}}
+    a = post(client, body, **{"Idempotency-Key": "k-1"}).get_json()["tracking_id"]
+    b = post(client, body, **{"Idempotency-Key": "k-1"}).get_json()["tracking_id"]
+    assert a == b
+    assert stored_count(services) == 1
+
+
+def test_idempotency_key_with_another_body_is_422(client, services):
+    post(client, {"model": "language", "input": {"text": "one"}}, **{"Idempotency-Key": "k"})
+    r = post(client, {"model": "language", "input": {"text": "two"}}, **{"Idempotency-Key": "k"})
+    assert r.status_code == 422
+    assert r.get_json()["error"]["code"] == "idempotency_conflict"
+    assert stored_count(services) == 1
+
+
+def test_batch_idempotency_key_returns_the_same_ids(client, services):
+    body = {"model": "language", "inputs": [{"text": "uno dos tres"}, {"text": "un deux"}]}
+    a = post(client, body, path="/v1/predictions/batch", **{"Idempotency-Key": "b"})
+    b = post(client, body, path="/v1/predictions/batch", **{"Idempotency-Key": "b"})
+    assert a.get_json() == b.get_json()
+    assert stored_count(services) == 2
+
+
+def test_broker_down_is_503_and_the_job_never_runs(client, services, monkeypatch):
+    from predictq.errors import BrokerUnavailable
+
+    def refuse(*args, **kwargs):
+        raise BrokerUnavailable("broker unreachable: test")
+
+    monkeypatch.setattr(services.publisher, "publish", refuse)
+    r = post(client, {"model": "language", "input": {"text": "hello world"}})
+    assert r.status_code == 503
+    assert r.get_json()["error"]["code"] == "broker_unavailable"
+    counts = services.store.count_by_status()
+    assert counts[Status.QUEUED] == 0 and counts[Status.FAILED] == 1

@@ -1,0 +1,95 @@
+"""BatchProcessor on a real SQLite store with a stand-in model that records its calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from predictq.jobs import Job, Status
+from predictq.processing import BatchProcessor, Delivery
+from predictq.store import open_store
+
+
+class FakeModel:
+    version = "abc123abc123"
+
+    def __init__(self, poison: str | None = None) -> None:
+        self.calls: list[int] = []
+        self.poison = poison
+
+    def predict(self, inputs):
+        self.calls.append(len(inputs))
+        if any(i["text"] == self.poison for i in inputs):
+            raise RuntimeError("cannot score this")
+        return [{"label": "xx", "length": len(i["text"])} for i in inputs]
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    yield store
+    store.close()
+
+
+def queued(store, texts):
+    jobs = [Job(model="language", input={"text": t}) for t in texts]
+    store.create(jobs)
+    return jobs
+
+
+def body(job):
+    return Delivery({"tracking_id": job.tracking_id, "model": job.model, "input": job.input,
+                     "created_at": job.created_at})
+
+
+def test_one_vectorised_call_per_batch_and_results_written(store):
+    model = FakeModel()
+    jobs = queued(store, ["a", "bb", "ccc"])
+    BatchProcessor(store, lambda name: model).process([body(j) for j in jobs])
+    assert model.calls == [3]
+    for job in jobs:
+        stored = store.get(job.tracking_id)
+        assert stored.status is Status.DONE
+        assert stored.result == {"label": "xx", "length": len(job.input["text"])}
+        assert stored.model_version == "abc123abc123"
+
+
+def test_a_poison_input_fails_alone(store):
+    model = FakeModel(poison="bad")
+    jobs = queued(store, ["good", "bad", "fine"])
+    BatchProcessor(store, lambda name: model).process([body(j) for j in jobs])
+    statuses = [store.get(j.tracking_id).status for j in jobs]
+    assert statuses == [Status.DONE, Status.FAILED, Status.DONE]
+    assert "cannot score this" in store.get(jobs[1].tracking_id).error
+
+
+def test_redelivery_does_not_overwrite_a_final_result(store):
+    jobs = queued(store, ["x"])
+    BatchProcessor(store, lambda name: FakeModel()).process([body(jobs[0])])
+    first = store.get(jobs[0].tracking_id)
+    other = FakeModel()
+    other.version = "ffffffffffff"
+    BatchProcessor(store, lambda name: other).process([body(jobs[0])])
+    again = store.get(jobs[0].tracking_id)
+    assert again.model_version == first.model_version and again.updated_at == first.updated_at
+
+
+def test_malformed_messages_fail_their_job_or_are_dropped(store):
+    jobs = queued(store, ["x"])
+    BatchProcessor(store, lambda name: FakeModel()).process([
+        Delivery({"tracking_id": jobs[0].tracking_id, "model": "language", "input": "oops"}),
+        Delivery(["not", "an", "object"]),
+        Delivery({"model": "language"}),
+    ])
+    job = store.get(jobs[0].tracking_id)
+    assert job.status is Status.FAILED and "input" in job.error
+
+
+def test_a_model_that_cannot_load_fails_the_jobs_with_the_reason(store):
+    jobs = queued(store, ["x"])
+
+    def missing(name):
+        raise FileNotFoundError("no artifact")
+
+    BatchProcessor(store, missing).process([body(jobs[0])])
+    job = store.get(jobs[0].tracking_id)
+    assert job.status is Status.FAILED and "no artifact" in job.error

@@ -1,0 +1,368 @@
+"""What every store backend promises (predictq/store/base.py), run once per backend."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from predictq.errors import IdempotencyConflict
+from predictq.jobs import Job, Outcome, Status
+from predictq.store import Store, open_store
+from predictq.store.mongo import MongoStore
+from predictq.store.sqlite import SqliteStore
+
+T0 = 1_700_000_000.0
+
+
+def job(model: str = "language", created_at: float = T0, **input: object) -> Job:
+    return Job(model=model, input=input or {"text": "bonjour"}, created_at=created_at)
+
+
+def done(tracking_id: str, label: str = "fr") -> Outcome:
+    return Outcome(tracking_id, Status.DONE, result={"label": label}, model_version="v1")
+
+
+def failed(tracking_id: str, error: str = "boom") -> Outcome:
+    return Outcome(tracking_id, Status.FAILED, error=error)
+
+
+def total(store: Store) -> int:
+    return sum(store.count_by_status().values())
+
+
+def ids(jobs: list[Job]) -> list[str]:
+    return [j.tracking_id for j in jobs]
+
+
+# -- create / get ----------------------------------------------------------------------
+
+
+def test_create_then_get_returns_the_same_job(store: Store) -> None:
+    original = Job(model="language", input={"text": "héllo wörld", "n": [1, 2.5, None]},
+                   created_at=T0 + 0.123456)
+    assert store.create([original]) == ([original], True)
+    assert store.get(original.tracking_id) == original
+
+
+def test_get_unknown_id_is_none(store: Store) -> None:
+    store.create([job()])
+    assert store.get("no-such-id") is None
+
+
+def test_get_many_keeps_argument_order_and_skips_unknown(store: Store) -> None:
+    a, b, c = job(), job(), job()
+    store.create([a, b, c])
+    assert store.get_many([c.tracking_id, "nope", a.tracking_id]) == [c, a]
+    assert store.get_many([]) == []
+
+
+def test_create_stores_a_batch_in_order(store: Store) -> None:
+    batch = [job(text=f"t{i}") for i in range(5)]
+    stored, created = store.create(batch)
+    assert created is True
+    assert stored == batch
+    assert store.get_many(ids(batch)) == batch
+    assert total(store) == 5
+
+
+def test_create_is_all_or_nothing_when_an_id_exists(store: Store) -> None:
+    existing = job(text="first")
+    store.create([existing])
+    clash = Job(model="language", input={"text": "other"}, tracking_id=existing.tracking_id)
+    batch = [job(text="a"), job(text="b"), clash, job(text="c")]
+    with pytest.raises(ValueError):
+        store.create(batch)
+    assert total(store) == 1
+    assert store.get(existing.tracking_id) == existing
+    assert store.get_many(ids(batch)) == [existing]
+
+
+def test_create_is_all_or_nothing_when_a_batch_repeats_an_id(store: Store) -> None:
+    a = job()
+    with pytest.raises(ValueError):
+        store.create([a, job(), a])
+    assert total(store) == 0
+
+
+# -- status transitions -----------------------------------------------------------------
+
+
+def test_mark_published_hides_jobs_from_the_sweeper(store: Store) -> None:
+    a, b = job(), job()
+    store.create([a, b])
+    store.mark_published([a.tracking_id, "unknown"])
+    assert store.get(a.tracking_id).published is True
+    assert store.get(b.tracking_id).published is False
+    assert ids(store.unpublished(older_than=T0 + 1)) == [b.tracking_id]
+
+
+def test_mark_processing_moves_only_queued_jobs(store: Store) -> None:
+    queued, finished, broken = job(), job(), job()
+    store.create([queued, finished, broken])
+    store.finish([done(finished.tracking_id), failed(broken.tracking_id)])
+    before = store.get_many([finished.tracking_id, broken.tracking_id])
+
+    store.mark_processing([queued.tracking_id, finished.tracking_id, broken.tracking_id, "x"])
+
+    now = store.get(queued.tracking_id)
+    assert now.status is Status.PROCESSING
+    assert now.updated_at > T0
+    assert store.get_many([finished.tracking_id, broken.tracking_id]) == before
+
+
+def test_finish_writes_results_and_errors(store: Store) -> None:
+    a, b = job(), job()
+    store.create([a, b])
+    started = time.time()
+    changed = store.finish([done(a.tracking_id, "de"), failed(b.tracking_id, "bad input")])
+    assert changed == [a.tracking_id, b.tracking_id]
+
+    got_a, got_b = store.get_many([a.tracking_id, b.tracking_id])
+    assert (got_a.status, got_a.result, got_a.model_version, got_a.error) == (
+        Status.DONE, {"label": "de"}, "v1", None)
+    assert (got_b.status, got_b.result, got_b.error) == (Status.FAILED, None, "bad input")
+    assert got_a.updated_at >= started and got_b.updated_at >= started
+    assert got_a.created_at == T0
+
+
+def test_finish_moves_processing_jobs_too(store: Store) -> None:
+    a = job()
+    store.create([a])
+    store.mark_processing([a.tracking_id])
+    assert store.finish([done(a.tracking_id)]) == [a.tracking_id]
+    assert store.get(a.tracking_id).status is Status.DONE
+
+
+def test_finish_never_overwrites_a_final_record(store: Store) -> None:
+    a, b = job(), job()
+    store.create([a, b])
+    store.finish([done(a.tracking_id, "fr"), failed(b.tracking_id, "first")])
+    first = store.get_many([a.tracking_id, b.tracking_id])
+
+    again = store.finish([failed(a.tracking_id), done(b.tracking_id), done(a.tracking_id, "en")])
+    assert again == []
+    assert store.get_many([a.tracking_id, b.tracking_id]) == first
+
+
+def test_finish_returns_only_the_ids_it_changed(store: Store) -> None:
+    old, new = job(), job()
+    store.create([old, new])
+    store.finish([done(old.tracking_id)])
+    changed = store.finish([done(old.tracking_id), done("unknown"), done(new.tracking_id)])
+    assert changed == [new.tracking_id]
+
+
+def test_finish_with_one_id_twice_keeps_the_first(store: Store) -> None:
+    a = job()
+    store.create([a])
+    assert store.finish([done(a.tracking_id, "it"), failed(a.tracking_id)]) == [a.tracking_id]
+    assert store.get(a.tracking_id).result == {"label": "it"}
+
+
+def test_finish_refuses_a_status_that_is_not_final(store: Store) -> None:
+    a = job()
+    store.create([a])
+    with pytest.raises(ValueError):
+        store.finish([done(a.tracking_id), Outcome(a.tracking_id, Status.PROCESSING)])
+    assert store.get(a.tracking_id).status is Status.QUEUED
+    assert store.finish([]) == []
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+def test_list_recent_is_newest_first_limited_and_filtered(store: Store) -> None:
+    jobs = [job(model="language" if i % 2 else "appliance", created_at=T0 + i) for i in range(6)]
+    store.create(jobs[3:])
+    store.create(jobs[:3])
+    assert ids(store.list_recent()) == ids(jobs[::-1])
+    assert ids(store.list_recent(limit=2)) == [jobs[5].tracking_id, jobs[4].tracking_id]
+    assert ids(store.list_recent(model="language")) == ids([jobs[5], jobs[3], jobs[1]])
+
+
+def test_count_by_status_lists_every_status(store: Store) -> None:
+    assert store.count_by_status() == dict.fromkeys(Status, 0)
+    a, b, c, d = job(), job(), job(), job(model="appliance")
+    store.create([a, b, c, d])
+    store.mark_processing([b.tracking_id])
+    store.finish([done(c.tracking_id), failed(d.tracking_id)])
+    assert store.count_by_status() == {
+        Status.QUEUED: 1, Status.PROCESSING: 1, Status.DONE: 1, Status.FAILED: 1}
+    assert store.count_by_status(model="appliance") == {
+        Status.QUEUED: 0, Status.PROCESSING: 0, Status.DONE: 0, Status.FAILED: 1}
+
+
+def test_oldest_created_at_per_status_and_model(store: Store) -> None:
+    assert store.oldest_created_at(Status.QUEUED) is None
+    store.create([job(created_at=T0 + 5), job(created_at=T0 + 2, model="appliance"),
+                  job(created_at=T0 + 9)])
+    assert store.oldest_created_at(Status.QUEUED) == T0 + 2
+    assert store.oldest_created_at(Status.QUEUED, model="language") == T0 + 5
+    assert store.oldest_created_at(Status.PROCESSING) is None
+
+
+def test_count_created_since(store: Store) -> None:
+    store.create([job(created_at=T0 + i, model="appliance" if i == 4 else "language")
+                  for i in range(5)])
+    assert store.count_created_since(T0 + 2) == 3  # the bound itself counts
+    assert store.count_created_since(T0 + 2, model="language") == 2
+    assert store.count_created_since(T0 + 10) == 0
+
+
+def test_count_finished_since(store: Store) -> None:
+    early, late, late_other, busy, waiting = (
+        job(), job(), job(model="appliance"), job(), job())
+    store.create([early, late, late_other, busy, waiting])
+    store.finish([done(early.tracking_id)])
+    time.sleep(0.01)
+    since = time.time()
+    store.finish([done(late.tracking_id), failed(late_other.tracking_id)])
+    store.mark_processing([busy.tracking_id])
+    assert store.count_finished_since(since) == 2
+    assert store.count_finished_since(since, model="language") == 1
+    assert store.count_finished_since(since - 3600) == 3
+
+
+def test_unpublished_is_oldest_first_bounded_and_queued_only(store: Store) -> None:
+    jobs = [job(created_at=T0 + i) for i in range(6)]
+    store.create(jobs[::-1])
+    store.mark_published([jobs[0].tracking_id])
+    store.mark_processing([jobs[1].tracking_id])
+    store.finish([done(jobs[2].tracking_id)])
+    assert ids(store.unpublished(older_than=T0 + 4)) == ids(jobs[3:5])
+    assert ids(store.unpublished(older_than=T0 + 100, limit=2)) == ids(jobs[3:5])
+    assert store.unpublished(older_than=T0 + 2.5) == []
+
+
+# -- idempotency -------------------------------------------------------------------------
+
+
+def test_same_key_and_body_returns_the_first_jobs_and_stores_nothing(store: Store) -> None:
+    first = [job(text="a"), job(text="b")]
+    assert store.create(first, "key-1", "hash-1") == (first, True)
+
+    retry = [job(text="a"), job(text="b")]
+    stored, created = store.create(retry, "key-1", "hash-1")
+    assert created is False
+    assert stored == first
+    assert total(store) == 2
+    assert store.get_many(ids(retry)) == []
+
+
+def test_same_key_with_another_body_conflicts(store: Store) -> None:
+    store.create([job()], "key-1", "hash-1")
+    with pytest.raises(IdempotencyConflict, match="key-1"):
+        store.create([job()], "key-1", "hash-2")
+    assert total(store) == 1
+
+
+def test_other_keys_and_no_key_always_create(store: Store) -> None:
+    store.create([job()], "key-1", "same-hash")
+    assert store.create([job()], "key-2", "same-hash")[1] is True
+    assert store.create([job()])[1] is True
+    assert store.create([job()])[1] is True
+    assert total(store) == 4
+
+
+def test_concurrent_requests_with_one_key_store_one_set(store: Store) -> None:
+    n = 8
+    barrier = threading.Barrier(n)
+    answers: list[tuple[list[Job], bool]] = []
+
+    def submit() -> None:
+        barrier.wait(timeout=10)
+        answers.append(store.create([job(text="x"), job(text="y")], "shared", "h"))
+
+    threads = [threading.Thread(target=submit) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert len(answers) == n
+    assert len({tuple(ids(stored)) for stored, _ in answers}) == 1
+    assert any(created for _, created in answers)
+    assert total(store) == 2
+
+
+# -- concurrency and lifecycle -----------------------------------------------------------
+
+
+def test_threads_write_concurrently(store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(25):
+                (j,), _ = store.create([job()])
+                store.mark_processing([j.tracking_id])
+                store.finish([done(j.tracking_id)])
+        except BaseException as exc:  # reported below, with the thread's traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert store.count_by_status()[Status.DONE] == 150
+
+
+def test_ping_answers(store: Store) -> None:
+    store.ping()
+
+
+def test_store_reconnects_after_close(store: Store) -> None:
+    a = job()
+    store.create([a])
+    store.close()
+    assert store.get(a.tracking_id) == a
+    store.close()
+    store.close()
+
+
+# -- open_store --------------------------------------------------------------------------
+
+
+def test_open_store_sqlite_absolute_path_creates_parent_dirs(tmp_path) -> None:
+    path = tmp_path / "deep" / "er" / "jobs.db"
+    with open_store(f"sqlite:///{path}") as store:
+        assert isinstance(store, SqliteStore)
+        assert not path.parent.exists()  # nothing happens before first use
+        store.ping()
+    assert path.exists()
+
+
+def test_open_store_sqlite_relative_path(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store("sqlite:///sub/jobs.db") as store:
+        store.create([job()])
+    assert (tmp_path / "sub" / "jobs.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "database"),
+    [
+        ("mongodb://127.0.0.1:1/orders", "orders"),
+        ("mongodb://user:pw@a:1,b:2/?replicaSet=rs", "predictq"),
+        ("mongodb://127.0.0.1:1", "predictq"),
+        ("mongodb+srv://cluster.invalid/jobs?retryWrites=true", "jobs"),
+        ("mongomock://", "predictq"),
+        ("mongomock://anything/mine", "mine"),
+    ],
+)
+def test_open_store_mongo_urls_pick_the_database_without_connecting(url, database) -> None:
+    store = open_store(url)
+    assert isinstance(store, MongoStore)
+    assert store.database_name == database
+    store.close()
+
+
+@pytest.mark.parametrize("url", ["postgres://u:secret@h/db", "sqlite://", "jobs.db", ""])
+def test_open_store_rejects_what_it_cannot_open(url) -> None:
+    with pytest.raises(ValueError, match="sqlite:///") as caught:
+        open_store(url)
+    assert "secret" not in str(caught.value)

@@ -1,0 +1,93 @@
+"""The kombu worker on the in-memory transport: batching, acks, decode errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from kombu import Producer
+
+from predictq.jobs import Job, Status
+from predictq.messaging import connect, queue_for
+from predictq.services import Services
+from tests.conftest import drain
+from worker.factory import create_worker
+
+
+def submit(services: Services, texts):
+    jobs = [Job(model="language", input={"text": t}) for t in texts]
+    services.store.create(jobs)
+    services.publisher.publish(jobs, "text")
+    return jobs
+
+
+def depth(settings) -> int:
+    with connect(settings) as conn:
+        _, n, _ = queue_for(settings, "text")(conn.channel()).queue_declare(passive=True)
+        return n
+
+
+def test_micro_batches_group_messages(services, settings, monkeypatch):
+    jobs = submit(services, [f"Det här är mening nummer {i}." for i in range(40)])
+    sizes: list[int] = []
+    from models.loading import LoadedModel
+
+    original = LoadedModel.predict
+
+    def spy(self, inputs):
+        sizes.append(len(inputs))
+        return original(self, inputs)
+
+    monkeypatch.setattr(LoadedModel, "predict", spy)
+    assert drain(settings, 40, batch_size=16, batch_wait_ms=200) == 40
+    assert max(sizes) == 16 and sum(sizes) == 40
+    assert all(services.store.get(j.tracking_id).status is Status.DONE for j in jobs)
+    assert depth(settings) == 0
+
+
+def test_batch_size_one_predicts_one_by_one(services, settings, monkeypatch):
+    submit(services, ["uno", "dos", "tres"])
+    sizes: list[int] = []
+    from models.loading import LoadedModel
+
+    original = LoadedModel.predict
+    monkeypatch.setattr(LoadedModel, "predict",
+                        lambda self, inputs: (sizes.append(len(inputs)), original(self, inputs))[1])
+    drain(settings, 3, batch_size=1)
+    assert sizes == [1, 1, 1]
+
+
+def test_nothing_is_acked_when_the_store_cannot_be_written(services, settings, monkeypatch):
+    from predictq.errors import StoreUnavailable
+
+    jobs = submit(services, ["hello world", "hallo Welt"])
+
+    def broken(self, outcomes):
+        raise StoreUnavailable("disk full")
+
+    worker = create_worker(settings, batch_size=2, batch_wait_ms=50)
+    monkeypatch.setattr(type(worker.processor.store), "finish", broken)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    worker.stop_event.set()
+    thread.join(10)
+    assert worker.processed == 0
+    monkeypatch.undo()
+    # The messages went back to the queue and a healthy worker finishes them.
+    assert drain(settings, 2) == 2
+    assert all(services.store.get(j.tracking_id).status is Status.DONE for j in jobs)
+
+
+def test_undecodable_messages_are_rejected_without_blocking_the_queue(services, settings):
+    queue = queue_for(settings, "text")
+    with connect(settings) as conn:
+        Producer(conn.channel()).publish(
+            b"\x80\x04K.", exchange=queue.exchange, routing_key="text",
+            content_type="application/x-python-serialize", content_encoding="binary",
+            declare=[queue])
+    jobs = submit(services, ["Hyvää huomenta kaikille!"])
+    assert drain(settings, 1) == 1
+    assert services.store.get(jobs[0].tracking_id).status is Status.DONE
+    assert depth(settings) == 0
+

@@ -1,0 +1,125 @@
+"""The kombu consumer: receives, micro-batches, hands batches to the processor, acks.
+
+Ack policy: a message is acked only after its outcome is in the store. If the store
+cannot be written the whole batch is requeued, so the broker delivers it again; if the
+broker connection drops, unacked messages go back to the queue on the broker's side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Sequence
+
+from kombu import Connection, Consumer
+from kombu.message import Message
+
+from predictq import messaging, presence
+from predictq.errors import StoreUnavailable
+from predictq.processing import BatchProcessor, Delivery
+from predictq.settings import Settings
+from worker.batcher import MicroBatcher
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 1.0
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        processor: BatchProcessor,
+        families: Sequence[str] = messaging.FAMILIES,
+        batch_size: int | None = None,
+        batch_wait_ms: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.processor = processor
+        self.families = tuple(families)
+        self.batcher: MicroBatcher[Message] = MicroBatcher(
+            batch_size or settings.batch_size,
+            settings.batch_wait_ms if batch_wait_ms is None else batch_wait_ms,
+        )
+        self.stop_event = threading.Event()
+        self.processed = 0
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT finish the current batch, ack it and exit."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop_event.set())
+
+    def run(self) -> None:
+        """Consume until stopped, reconnecting after broker failures."""
+        while not self.stop_event.is_set():
+            connection = messaging.connect(self.settings)
+            recoverable = (OSError, *connection.connection_errors, *connection.channel_errors)
+            try:
+                with connection:
+                    self._consume(connection)
+            except StoreUnavailable as exc:
+                log.warning("store unavailable, retrying in 1 s: %s", exc)
+                self.stop_event.wait(1.0)
+            except recoverable as exc:
+                log.warning("broker connection lost, reconnecting in 1 s: %s", exc)
+                self.stop_event.wait(1.0)
+        log.info("worker %s stopped after %d messages", self.worker_id, self.processed)
+
+    def _consume(self, connection: Connection) -> None:
+        connection.ensure_connection(max_retries=3)
+        channel = connection.channel()
+        # Prefetch two batches so the next batch is already local while one is predicted.
+        channel.basic_qos(0, max(2 * self.batcher.size, 10), False)
+        queues = [messaging.queue_for(self.settings, f) for f in self.families]
+        consumer = Consumer(
+            channel,
+            queues=queues,
+            callbacks=[self._on_message],
+            accept=["json"],
+            on_decode_error=self._on_decode_error,
+        )
+        log.info("worker %s consuming %s (batch %d, wait %d ms)", self.worker_id,
+                 ", ".join(q.name for q in queues), self.batcher.size,
+                 int(self.batcher.wait_s * 1000))
+        with consumer:
+            last_beat = 0.0
+            try:
+                while not self.stop_event.is_set():
+                    if time.monotonic() - last_beat > presence.BEAT_INTERVAL_S:
+                        presence.beat(self.settings, self.worker_id, self.families)
+                        last_beat = time.monotonic()
+                    with contextlib.suppress(TimeoutError):  # nothing arrived: check the batch
+                        connection.drain_events(timeout=self.batcher.time_left(IDLE_WAIT_S))
+                    if self.batcher.due():
+                        self._flush()
+                self._flush()  # graceful stop: finish what was received
+            finally:
+                presence.leave(self.settings, self.worker_id)
+
+    def _on_message(self, body: object, message: Message) -> None:
+        self.batcher.add(message)
+
+    def _on_decode_error(self, message: Message, exc: Exception) -> None:
+        # Not JSON (or not allowed, e.g. pickle): it can never succeed, so never requeue.
+        log.info("rejecting undecodable message (%s): %s", message.content_type, exc)
+        message.reject()
+
+    def _flush(self) -> None:
+        messages = self.batcher.take()
+        if not messages:
+            return
+        try:
+            self.processor.process([Delivery(m.decode()) for m in messages])
+        except Exception:
+            for m in messages:
+                m.requeue()
+            raise
+        for m in messages:
+            m.ack()
+        self.processed += len(messages)
