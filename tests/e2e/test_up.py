@@ -122,5 +122,6 @@ def test_up_serves_predictions_with_two_workers_and_stops_on_ctrl_c(tmp_path, mo
     per_worker = [int(n) for n in re.findall(r"stopped after (\d+) messages", output)]
     assert len(per_worker) == 2, output
     assert sum(per_worker) >= 405 and min(per_worker) > 0, per_worker
-    with socket.socket() as s:  # the port is free again
+    with socket.socket() as s:  # nothing listens any more (TIME_WAIT leftovers are fine)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
