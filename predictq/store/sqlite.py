@@ -133,12 +133,7 @@ class SqliteStore(Store):
             factory=_Connection,
         )
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                with _write(conn):
-                    for statement in SCHEMA:
-                        conn.execute(statement)
+            self._prepare(conn)
         except BaseException:
             conn.close()
             raise
@@ -147,6 +142,28 @@ class SqliteStore(Store):
             conn.generation = self._generation
             self._open.add(conn)
         return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        # Switching a new file to WAL needs an exclusive lock and SQLite answers BUSY
+        # at once instead of calling the busy handler, so processes that open a fresh
+        # file together (API and workers under `predictq up`) retry here themselves.
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                    with _write(conn):
+                        for statement in SCHEMA:
+                            conn.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                busy = exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
