@@ -22,6 +22,9 @@ class _Gunicorn(BaseApplication):
             "accesslog": None,
             "graceful_timeout": 10,
             "timeout": 60,
+            # gunicorn's control socket lives at one path per user: two servers on one
+            # machine (tests, several deployments) would fight over it.
+            "control_socket_disable": True,
         }.items():
             self.cfg.set(key, value)
 

@@ -7,6 +7,7 @@ workers first (each finishes and acks its batch), then the API.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -43,7 +44,7 @@ class Supervisor:
         self.api = subprocess.Popen([*cmd, "api"], env=env)
         self.worker_procs = [subprocess.Popen([*cmd, "worker"], env=env)
                              for _ in range(self.workers)]
-        if self._wait_healthy():
+        if self._wait_ready():
             click.echo(f"predictq is up: {self.url}  (API + {self.workers} worker(s); "
                        "Ctrl-C stops)", err=False)
         code = self._watch()
@@ -59,16 +60,18 @@ class Supervisor:
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
         return env
 
-    def _wait_healthy(self, timeout: float = 30.0) -> bool:
+    def _wait_ready(self, timeout: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self._stopping:
             if self.api.poll() is not None:
                 return False
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return True
-            except OSError:
+                with urllib.request.urlopen(self.url + "/v1/queue", timeout=2) as r:
+                    queues = json.load(r)["queues"]
+                # Ready means every worker has loaded its models and is consuming.
+                if all(q["consumers"] >= self.workers for q in queues):
+                    return True
+            except (OSError, ValueError, KeyError):
                 pass
             time.sleep(0.2)
         return False

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
+from pathlib import Path
 
+from models.artifacts import available
 from models.loading import LoadedModel
+from models.registry import REGISTRY
 from predictq import messaging
 from predictq.processing import BatchProcessor
 from predictq.settings import Settings
 from predictq.store import open_store
 from worker.consumer import Worker
+
+log = logging.getLogger(__name__)
+
+
+# Once per process and artifact folder; a failed load is not cached and is retried.
+@functools.lru_cache(maxsize=32)
+def _load(model_dir: Path, name: str) -> LoadedModel:
+    return LoadedModel.load(model_dir, name)
 
 
 def create_worker(settings: Settings, *, batch_size: int | None = None,
@@ -18,11 +30,16 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
                   families: Sequence[str] | None = None) -> Worker:
     model_dir = settings.resolved_model_dir
 
-    # Loaded once per process on first use; a failed load is not cached and is retried.
-    @functools.cache
     def load_model(name: str) -> LoadedModel:
-        return LoadedModel.load(model_dir, name)
+        return _load(model_dir, name)
 
+    families = tuple(families or messaging.FAMILIES)
+    # Load before consuming: unpickling and importing scikit-learn take about a second,
+    # which the first message of each model would otherwise wait for.
+    for spec in REGISTRY.values():
+        if spec.family in families and available(model_dir, spec.name):
+            loaded = load_model(spec.name)
+            log.info("loaded model %s %s", loaded.name, loaded.version)
     processor = BatchProcessor(open_store(settings.resolved_store_url), load_model)
-    return Worker(settings, processor, families or messaging.FAMILIES,
+    return Worker(settings, processor, families,
                   batch_size=batch_size, batch_wait_ms=batch_wait_ms)
