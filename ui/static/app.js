@@ -35,7 +35,7 @@ function describe(job) {
 async function poll(trackingId, item, started) {
   const status = item.querySelector(".status");
   const meta = item.querySelector(".meta");
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+  for (let delay = 25; ; delay = Math.min(delay * 1.5, 500)) {
     const response = await fetch(`/v1/predictions/${encodeURIComponent(trackingId)}`);
     const job = await response.json();
     if (!response.ok) {
