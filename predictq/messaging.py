@@ -102,7 +102,9 @@ def connect(settings: Settings) -> Connection:
         settings.resolved_broker_url,
         heartbeat=30,
         connect_timeout=5,
-        transport_options={"confirm_publish": True},
+        # polling_interval only matters to polling transports (memory:// in the tests).
+        transport_options={"confirm_publish": True,
+                           "polling_interval": settings.poll_interval_ms / 1000},
     )
 
 

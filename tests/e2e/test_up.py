@@ -125,3 +125,22 @@ def test_up_serves_predictions_with_two_workers_and_stops_on_ctrl_c(tmp_path, mo
     with socket.socket() as s:  # nothing listens any more (TIME_WAIT leftovers are fine)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+
+
+def test_up_stops_cleanly_on_sigterm(tmp_path, model_dir):
+    port = free_port()
+    env = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
+           "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "predictq is up" in line:
+            break
+    assert proc.poll() is None, "".join(lines)
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, rest
+    assert "stopped after" in rest and rest.rstrip().endswith("predictq stopped")
