@@ -1,23 +1,28 @@
 """Submitting and reading jobs: the use cases behind the REST API, free of Flask.
 
 Order matters for "accepted means never lost": the job is written to the store first,
-then published with a broker confirm, then marked published. Only then does the caller
-hear "queued".
+then published with a broker confirm, then marked published. The store write is the
+commitment: if the broker is down the caller still hears 202, and the sweeper
+(predictq.sweeper) publishes the job when the broker is back. If the store is down
+nothing is accepted (503).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 from models.errors import InvalidModelInput, UnknownModelName
 from models.registry import ModelSpec, get_spec
 from predictq.errors import BrokerUnavailable, InvalidInput, InvalidRequest, NotFound, UnknownModel
-from predictq.jobs import Job, Outcome, Status
+from predictq.jobs import Job
 from predictq.messaging import Publisher
 from predictq.settings import Settings
 from predictq.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class Intake:
@@ -53,13 +58,13 @@ class Intake:
         if pending:
             try:
                 self.publisher.publish(pending, spec.family)
-            except BrokerUnavailable:
-                # The caller hears 503, so the job must not run later behind its back.
-                self.store.finish([Outcome(job.tracking_id, Status.FAILED,
-                                           error="not queued: the broker was unavailable")
-                                   for job in pending])
-                raise
-            self.store.mark_published([job.tracking_id for job in pending])
+            except BrokerUnavailable as exc:
+                # Stored is accepted: the job waits in the store (the outbox) and the
+                # sweeper publishes it once the broker is back.
+                log.info("broker unavailable, %d job(s) left to the sweeper: %s",
+                         len(pending), exc.message)
+            else:
+                self.store.mark_published([job.tracking_id for job in pending])
         return stored
 
     def _parse(self, body: Any, *, many: bool) -> tuple[ModelSpec, list[dict]]:

@@ -44,6 +44,8 @@ class Job:
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0
     published: bool = False
+    # Deliveries a worker has started (`Store.mark_processing`); internal, not public.
+    attempts: int = 0
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)

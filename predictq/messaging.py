@@ -12,6 +12,7 @@ import contextlib
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ class _AtomicChannel(filesystem.Channel):
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         folder = self.data_folder_out
+        # Zero-padded so lexical order (what the consumer sorts by) is arrival order.
         name = f"{_monotonic_ms():015d}_{os.urandom(8).hex()}.{queue}.msg"
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
         try:
@@ -55,9 +57,6 @@ class _AtomicChannel(filesystem.Channel):
 
 
 def _monotonic_ms() -> int:
-    # Zero-padded so lexical order (what the consumer sorts by) is arrival order.
-    import time
-
     return int(time.monotonic() * 1000)
 
 
@@ -79,6 +78,28 @@ def queue_for(settings: Settings, family: str) -> Queue:
         exchange(settings),
         routing_key=family,
         durable=True,
+    )
+
+
+def dead_letter_queue(settings: Settings) -> Queue:
+    """Where messages go that can never succeed; nothing consumes it, people read it."""
+    return Queue(f"{settings.queue_prefix}.dead", exchange(settings), routing_key="dead",
+                 durable=True)
+
+
+def dead_letter(producer: Producer, settings: Settings, body: Any, *, reason: str,
+                content_type: str | None = None, content_encoding: str | None = None) -> None:
+    queue = dead_letter_queue(settings)
+    producer.publish(
+        body,
+        exchange=queue.exchange,
+        routing_key="dead",
+        serializer=None if content_type else "json",
+        content_type=content_type,
+        content_encoding=content_encoding,
+        delivery_mode=2,
+        headers={"x-predictq-reason": reason[:500]},
+        declare=[queue],
     )
 
 
@@ -131,8 +152,11 @@ class Publisher:
     confirm round trip on a local broker is well under a millisecond.
     """
 
+    BACKOFF_S = 1.0
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._down_until = 0.0
         self._lock = threading.Lock()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
@@ -140,9 +164,15 @@ class Publisher:
         self._pid = os.getpid()
 
     def publish(self, jobs: Sequence[Job], family: str) -> None:
-        """Publish every job to its family's queue; raise BrokerUnavailable on failure."""
+        """Publish every job to its family's queue; raise BrokerUnavailable on failure.
+
+        After a failure, publishes fail fast for BACKOFF_S instead of each request
+        waiting out connection attempts: the jobs are stored and the sweeper retries.
+        """
         queue = queue_for(self.settings, family)
         with self._lock:
+            if time.monotonic() < self._down_until:
+                raise BrokerUnavailable("broker unavailable (retrying shortly)")
             try:
                 producer = self._ensure_producer()
                 for job in jobs:
@@ -160,8 +190,7 @@ class Publisher:
                     self._declared.add(queue.name)
             except Exception as exc:
                 self._reset()
-                if isinstance(exc, BrokerUnavailable):
-                    raise
+                self._down_until = time.monotonic() + self.BACKOFF_S
                 raise BrokerUnavailable(f"could not publish to {queue.name}: {exc}") from exc
 
     def stats(self, families: Iterable[str] = FAMILIES) -> list[QueueStats]:

@@ -32,6 +32,18 @@ LATENCY = Histogram(
     ["model"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+DUPLICATES = Counter("predictq_duplicates_suppressed",
+                     "Deliveries of jobs already final, acked without predicting again.")
+REDELIVERIES = Counter("predictq_redeliveries", "Deliveries of jobs seen before.")
+DEAD_LETTERS = Counter("predictq_dead_lettered", "Messages moved to the dead-letter queue.")
+REPUBLISHED = Counter("predictq_republished",
+                      "Jobs the sweeper published again (never confirmed, or stuck).")
+
+
+def record_deliveries(duplicates: int, retried: int, dead: int) -> None:
+    DUPLICATES.inc(duplicates)
+    REDELIVERIES.inc(retried)
+    DEAD_LETTERS.inc(dead)
 
 
 def record_submissions(model: str, count: int) -> None:

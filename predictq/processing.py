@@ -11,7 +11,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from models.loading import LoadedModel
@@ -34,42 +34,73 @@ class Delivery:
         return tid if isinstance(tid, str) and tid else None
 
 
+@dataclass
+class Report:
+    """What became of a batch: outcomes written, and what the worker must still do."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    dead: list[Delivery] = field(default_factory=list)  # to the dead-letter queue
+    duplicates: int = 0  # deliveries of jobs already final: acked, not predicted again
+    retried: int = 0  # deliveries of jobs seen before (a crash or a requeue)
+
+
 class BatchProcessor:
     """Predicts a micro-batch per model with one vectorised call and writes the results.
 
     A model that raises on the batch is retried input by input, so one poison input
-    fails alone instead of failing its neighbours.
+    fails alone instead of failing its neighbours. A job delivered before (its worker
+    died, or the store refused the result) is predicted on its own, and after
+    `max_attempts` deliveries it is failed and dead-lettered, so a job that kills its
+    worker cannot do so forever.
     """
 
-    def __init__(self, store: Store, load_model: Callable[[str], LoadedModel]) -> None:
+    def __init__(self, store: Store, load_model: Callable[[str], LoadedModel],
+                 max_attempts: int = 5) -> None:
         self.store = store
         self.load_model = load_model
+        self.max_attempts = max_attempts
 
-    def process(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        """Write an outcome for every well-formed delivery; return the outcomes.
+    def process(self, deliveries: Sequence[Delivery]) -> Report:
+        """Settle every delivery: an outcome in the store, a dead letter, or a duplicate.
 
-        Raises only when the store cannot be written, in which case nothing may be
-        acked: the broker will deliver the batch again.
+        Raises only when the store cannot be read or written, in which case nothing may
+        be acked: the broker will deliver the batch again.
         """
-        by_model: dict[str, list[tuple[str, dict]]] = defaultdict(list)
-        outcomes: list[Outcome] = []
+        report = Report()
+        valid: list[Delivery] = []
         for d in deliveries:
             problem = _malformed(d)
             if problem is None:
-                by_model[d.body["model"]].append((d.tracking_id, d.body["input"]))
-            elif d.tracking_id is not None:
-                outcomes.append(Outcome(d.tracking_id, Status.FAILED, error=problem))
+                valid.append(d)
+                continue
+            log.info("dead-lettering a malformed message: %s", problem)
+            report.dead.append(d)
+            if d.tracking_id is not None:
+                report.outcomes.append(Outcome(d.tracking_id, Status.FAILED, error=problem))
+        attempts = self.store.mark_processing([d.tracking_id for d in valid]) if valid else {}
+        fresh: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+        for d in valid:
+            tid, model = d.tracking_id, d.body["model"]
+            n = attempts.get(tid)
+            if n is None:
+                report.duplicates += 1
+            elif n > self.max_attempts:
+                report.dead.append(d)
+                report.outcomes.append(Outcome(
+                    tid, Status.FAILED,
+                    error=f"gave up after {n - 1} delivery attempts (see the dead-letter queue)"))
+            elif n > 1:
+                report.retried += 1
+                report.outcomes.extend(self._predict(model, [(tid, d.body["input"])]))
             else:
-                log.info("dropping a message with no tracking_id: %s", problem)
-        ids = [tid for group in by_model.values() for tid, _ in group]
-        if ids:
-            self.store.mark_processing(ids)
-        for model, group in by_model.items():
-            outcomes.extend(self._predict(model, group))
-        if outcomes:
-            changed = set(self.store.finish(outcomes))
-            self._record_metrics(outcomes, changed, deliveries)
-        return outcomes
+                fresh[model].append((tid, d.body["input"]))
+        for model, group in fresh.items():
+            report.outcomes.extend(self._predict(model, group))
+        if report.outcomes:
+            changed = set(self.store.finish(report.outcomes))
+            self._record_metrics(report.outcomes, changed, deliveries)
+        metrics.record_deliveries(report.duplicates, report.retried, len(report.dead))
+        return report
 
     def _predict(self, model: str, group: list[tuple[str, dict]]) -> list[Outcome]:
         try:

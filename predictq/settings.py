@@ -62,6 +62,15 @@ class Settings:
         "share one broker without seeing each other's messages.",
         default="predictq",
     )
+    sweep_after_s: int = _doc(
+        "A job stored but not confirmed published, or left in `processing`, for this "
+        "long is published again by the sweeper (every worker runs one).",
+        default=10,
+    )
+    sweep_interval_s: int = _doc("How often each worker's sweeper looks.", default=2)
+    max_attempts: int = _doc(
+        "Deliveries of one job before it is failed and dead-lettered.", default=5
+    )
     poll_interval_ms: int = _doc(
         "How often the embedded transport looks for new messages.", default=10
     )

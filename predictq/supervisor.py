@@ -1,8 +1,9 @@
 """`predictq up`: the API and N workers as child processes of one command.
 
 Children get the same settings through the environment, and a shared Prometheus
-folder so the API's /metrics covers the workers too. SIGINT or SIGTERM stops the
-workers first (each finishes and acks its batch), then the API.
+folder so the API's /metrics covers the workers too. A child that dies is restarted
+(its unacked messages are redelivered or swept). SIGINT or SIGTERM stops the workers
+first (each finishes and acks its batch), then the API.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import click
 from predictq.settings import Settings
 
 STOP_TIMEOUT_S = 15.0
+MAX_RESTARTS = 5  # within RESTART_WINDOW_S, over all children
+RESTART_WINDOW_S = 60.0
 
 
 class Supervisor:
@@ -30,6 +33,7 @@ class Supervisor:
         self.api: subprocess.Popen | None = None
         self.worker_procs: list[subprocess.Popen] = []
         self._stopping = False
+        self._env: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -37,19 +41,20 @@ class Supervisor:
         return f"http://{host}:{self.settings.port}"
 
     def run(self) -> int:
-        env = self._child_env()
+        self._env = self._child_env()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
-        cmd = [sys.executable, "-m", "predictq"]
-        self.api = subprocess.Popen([*cmd, "api"], env=env)
-        self.worker_procs = [subprocess.Popen([*cmd, "worker"], env=env)
-                             for _ in range(self.workers)]
+        self.api = self._spawn("api")
+        self.worker_procs = [self._spawn("worker") for _ in range(self.workers)]
         if self._wait_ready():
             click.echo(f"predictq is up: {self.url}  (API + {self.workers} worker(s); "
-                       "Ctrl-C stops)", err=False)
+                       "Ctrl-C stops)")
         code = self._watch()
         self._stop_all()
         return code
+
+    def _spawn(self, role: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "predictq", role], env=self._env)
 
     def _child_env(self) -> dict[str, str]:
         metrics_dir = self.settings.data_dir / "metrics"
@@ -77,13 +82,25 @@ class Supervisor:
         return False
 
     def _watch(self) -> int:
-        """Block until asked to stop or a child dies unexpectedly."""
+        """Restart children that die until asked to stop; give up if they keep dying."""
+        restarts: list[float] = []
         while not self._stopping:
-            for proc in [self.api, *self.worker_procs]:
-                if proc.poll() is not None:
-                    click.echo(f"process {proc.args[-1]} (pid {proc.pid}) exited with "
-                               f"{proc.returncode}; stopping", err=True)
+            for i, proc in enumerate([self.api, *self.worker_procs]):
+                if proc.poll() is None or self._stopping:
+                    continue
+                role = proc.args[-1]
+                now = time.monotonic()
+                restarts = [t for t in restarts if now - t < RESTART_WINDOW_S] + [now]
+                if len(restarts) > MAX_RESTARTS:
+                    click.echo(f"{role} keeps exiting ({proc.returncode}); stopping", err=True)
                     return 1
+                click.echo(f"{role} (pid {proc.pid}) exited with {proc.returncode}; "
+                           "restarting it", err=True)
+                replacement = self._spawn(role)
+                if i == 0:
+                    self.api = replacement
+                else:
+                    self.worker_procs[i - 1] = replacement
             time.sleep(0.2)
         return 0
 

@@ -16,13 +16,15 @@ import threading
 import time
 from collections.abc import Sequence
 
-from kombu import Connection, Consumer
+from kombu import Connection, Consumer, Producer
+from kombu.exceptions import OperationalError
 from kombu.message import Message
 
 from predictq import messaging, presence
 from predictq.errors import StoreUnavailable
 from predictq.processing import BatchProcessor, Delivery
 from predictq.settings import Settings
+from predictq.sweeper import Sweeper
 from worker.batcher import MicroBatcher
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Worker:
         families: Sequence[str] = messaging.FAMILIES,
         batch_size: int | None = None,
         batch_wait_ms: int | None = None,
+        sweeper: Sweeper | None = None,
     ) -> None:
         self.settings = settings
         self.processor = processor
@@ -47,7 +50,10 @@ class Worker:
             settings.batch_wait_ms if batch_wait_ms is None else batch_wait_ms,
         )
         self.stop_event = threading.Event()
+        self.sweeper = sweeper
         self.processed = 0
+        self.duplicates = 0
+        self._producer: Producer | None = None
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
 
     def install_signal_handlers(self) -> None:
@@ -57,9 +63,19 @@ class Worker:
 
     def run(self) -> None:
         """Consume until stopped, reconnecting after broker failures."""
+        if self.sweeper is not None:
+            self.sweeper.start()
+        try:
+            self._run()
+        finally:
+            if self.sweeper is not None:
+                self.sweeper.stop_event.set()
+
+    def _run(self) -> None:
         while not self.stop_event.is_set():
             connection = messaging.connect(self.settings)
-            recoverable = (OSError, *connection.connection_errors, *connection.channel_errors)
+            recoverable = (OSError, OperationalError, *connection.connection_errors,
+                           *connection.channel_errors)
             try:
                 with connection:
                     self._consume(connection)
@@ -69,7 +85,14 @@ class Worker:
             except recoverable as exc:
                 log.warning("broker connection lost, reconnecting in 1 s: %s", exc)
                 self.stop_event.wait(1.0)
-        log.info("worker %s stopped after %d messages", self.worker_id, self.processed)
+            except Exception:
+                # A bug, not an outage: the batch was requeued and its attempts counted,
+                # so a message that always does this ends in the dead-letter queue.
+                log.error("worker %s failed on a batch; restarting its consumer",
+                          self.worker_id, exc_info=True)
+                self.stop_event.wait(1.0)
+        log.info("worker %s stopped after %d messages (%d duplicates suppressed)",
+                 self.worker_id, self.processed, self.duplicates)
 
     def _consume(self, connection: Connection) -> None:
         connection.ensure_connection(max_retries=3)
@@ -77,6 +100,7 @@ class Worker:
         # Prefetch two batches so the next batch is already local while one is predicted.
         channel.basic_qos(0, max(2 * self.batcher.size, 10), False)
         queues = [messaging.queue_for(self.settings, f) for f in self.families]
+        self._producer = Producer(channel)
         consumer = Consumer(
             channel,
             queues=queues,
@@ -94,6 +118,7 @@ class Worker:
                     if time.monotonic() - last_beat > presence.BEAT_INTERVAL_S:
                         presence.beat(self.settings, self.worker_id, self.families)
                         last_beat = time.monotonic()
+                    connection.heartbeat_check()  # AMQP heartbeats; a no-op elsewhere
                     with contextlib.suppress(TimeoutError):  # nothing arrived: check the batch
                         connection.drain_events(timeout=self.batcher.time_left(IDLE_WAIT_S))
                     if self.batcher.due():
@@ -106,16 +131,25 @@ class Worker:
         self.batcher.add(message)
 
     def _on_decode_error(self, message: Message, exc: Exception) -> None:
-        # Not JSON (or not allowed, e.g. pickle): it can never succeed, so never requeue.
-        log.info("rejecting undecodable message (%s): %s", message.content_type, exc)
-        message.reject()
+        # Not JSON (or not allowed, e.g. pickle): it can never succeed, so it goes
+        # straight to the dead-letter queue, as it came, for a person to look at.
+        log.info("dead-lettering an undecodable message (%s): %s", message.content_type, exc)
+        messaging.dead_letter(self._producer, self.settings, message.body,
+                              content_type=message.content_type,
+                              content_encoding=message.content_encoding,
+                              reason=f"undecodable: {exc}")
+        message.ack()
 
     def _flush(self) -> None:
         messages = self.batcher.take()
         if not messages:
             return
+        deliveries = [Delivery(m.decode()) for m in messages]
         try:
-            self.processor.process([Delivery(m.decode()) for m in messages])
+            report = self.processor.process(deliveries)
+            for d in report.dead:
+                messaging.dead_letter(self._producer, self.settings, d.body,
+                                      reason="see the job's error")
         except Exception:
             for m in messages:
                 m.requeue()
@@ -123,3 +157,4 @@ class Worker:
         for m in messages:
             m.ack()
         self.processed += len(messages)
+        self.duplicates += report.duplicates

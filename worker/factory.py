@@ -11,9 +11,11 @@ from models.artifacts import available
 from models.loading import LoadedModel
 from models.registry import REGISTRY
 from predictq import messaging
+from predictq.messaging import Publisher
 from predictq.processing import BatchProcessor
 from predictq.settings import Settings
 from predictq.store import open_store
+from predictq.sweeper import Sweeper
 from worker.consumer import Worker
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ def _load(model_dir: Path, name: str) -> LoadedModel:
 
 def create_worker(settings: Settings, *, batch_size: int | None = None,
                   batch_wait_ms: int | None = None,
-                  families: Sequence[str] | None = None) -> Worker:
+                  families: Sequence[str] | None = None, sweep: bool = True) -> Worker:
     model_dir = settings.resolved_model_dir
 
     def load_model(name: str) -> LoadedModel:
@@ -40,6 +42,8 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
         if spec.family in families and available(model_dir, spec.name):
             loaded = load_model(spec.name)
             log.info("loaded model %s %s", loaded.name, loaded.version)
-    processor = BatchProcessor(open_store(settings.resolved_store_url), load_model)
-    return Worker(settings, processor, families,
-                  batch_size=batch_size, batch_wait_ms=batch_wait_ms)
+    store = open_store(settings.resolved_store_url)
+    processor = BatchProcessor(store, load_model, max_attempts=settings.max_attempts)
+    sweeper = Sweeper(settings, store, Publisher(settings)) if sweep else None
+    return Worker(settings, processor, families, batch_size=batch_size,
+                  batch_wait_ms=batch_wait_ms, sweeper=sweeper)

@@ -1,8 +1,9 @@
 """The job store interface: where submissions wait and results land.
 
-The store is the single source of truth for a job's status. Status only moves forward
-(queued → processing → done | failed) and only through `mark_processing` and `finish`,
-which never touch a final record: a redelivered message cannot flip a result.
+The store is the single source of truth for a job's status. Status moves forward
+(queued → processing → done | failed) through `mark_processing` and `finish`, and back
+from processing to queued only through `sweep`, when a worker vanished; none of them
+touches a final record, so a redelivered message cannot flip a result.
 """
 
 from __future__ import annotations
@@ -47,8 +48,16 @@ class Store(ABC):
         """Record that the broker confirmed these jobs' messages."""
 
     @abstractmethod
-    def mark_processing(self, tracking_ids: Sequence[str]) -> None:
-        """Move queued jobs to processing; any other status is left alone."""
+    def mark_processing(self, tracking_ids: Sequence[str]) -> dict[str, int]:
+        """Count a delivery of each listed job that is not final, and return
+        `{tracking_id: attempts after this one}` for exactly those jobs.
+
+        A queued or processing job becomes processing, its `attempts` grows by one and
+        its `updated_at` becomes now. Final and unknown ids are left alone and absent
+        from the answer: that absence is how a worker recognises a duplicate delivery.
+        An id listed twice counts once. Each job's increment is atomic, so concurrent
+        calls on one job never lose a count.
+        """
 
     @abstractmethod
     def finish(self, outcomes: Sequence[Outcome]) -> list[str]:
@@ -91,7 +100,20 @@ class Store(ABC):
     @abstractmethod
     def unpublished(self, older_than: float, limit: int = 500) -> list[Job]:
         """Queued jobs never confirmed by the broker, created at or before `older_than`,
-        oldest first: what the outbox sweeper republishes."""
+        oldest first. Only reads: a sweeper claims work with `sweep`."""
+
+    @abstractmethod
+    def sweep(self, stale_before: float, limit: int = 500) -> list[Job]:
+        """Claim up to `limit` stale jobs, oldest `updated_at` first, for republishing.
+
+        Stale means `updated_at <= stale_before` and either queued but never confirmed
+        published (the outbox) or processing (its worker vanished). Each claimed job
+        becomes queued and unpublished with `updated_at` = now, and is returned as it
+        is after that. The new `updated_at` is a lease: the job is not claimed again
+        until it is stale again, so concurrent sweepers never claim one job twice
+        (given a `stale_before` earlier than the moment of the claim). `attempts` is
+        kept: the caller may fail a job that has had enough.
+        """
 
     @abstractmethod
     def ping(self) -> None:

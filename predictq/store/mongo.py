@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pymongo
-from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
@@ -36,6 +36,10 @@ JOB_INDEXES = (
     [("model", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)],
     [("updated_at", ASCENDING)],
     [("published", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)],
+    # `sweep`: one index per branch of its $or, each already in updated_at order for
+    # the equality fields before it, so the server merges instead of sorting.
+    [("status", ASCENDING), ("published", ASCENDING), ("updated_at", ASCENDING)],
+    [("status", ASCENDING), ("updated_at", ASCENDING)],
 )
 
 
@@ -167,11 +171,27 @@ class MongoStore(Store):
         self._jobs.update_many({"_id": {"$in": list(tracking_ids)}}, {"$set": {"published": True}})
 
     @_translated()
-    def mark_processing(self, tracking_ids: Sequence[str]) -> None:
-        self._jobs.update_many(
-            {"_id": {"$in": list(tracking_ids)}, "status": Status.QUEUED.value},
-            {"$set": {"status": Status.PROCESSING.value, "updated_at": time.time()}},
-        )
+    def mark_processing(self, tracking_ids: Sequence[str]) -> dict[str, int]:
+        # One find_one_and_update per job, not one update_many: the answer must hold
+        # the count this call made, and a bulk update can only be read back through a
+        # tag on the documents, which a concurrent call on the same job overwrites (its
+        # caller would then take a live job for a duplicate). A worker's batch is small
+        # (32 by default), so the round trips are affordable. Without transactions, a
+        # connection lost mid-loop leaves the earlier jobs counted; the redelivery
+        # counts them again, so `attempts` can overstate deliveries, never understate.
+        now = time.time()
+        attempts: dict[str, int] = {}
+        for tid in dict.fromkeys(tracking_ids):
+            doc = self._jobs.find_one_and_update(
+                {"_id": tid, "status": {"$nin": list(FINAL_STATUSES)}},
+                {"$set": {"status": Status.PROCESSING.value, "updated_at": now},
+                 "$inc": {"attempts": 1}},
+                projection={"attempts": 1},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:
+                attempts[tid] = doc["attempts"]
+        return attempts
 
     @_translated()
     def finish(self, outcomes: Sequence[Outcome]) -> list[str]:
@@ -256,6 +276,36 @@ class MongoStore(Store):
         cursor = self._jobs.find(query).sort("created_at", ASCENDING).limit(limit)
         return [_to_job(doc) for doc in cursor]
 
+    @_translated()
+    def sweep(self, stale_before: float, limit: int = 500) -> list[Job]:
+        if limit <= 0:  # limit(0) would mean "no limit" to the server
+            return []
+        stale = {"$or": [
+            {"status": Status.QUEUED.value, "published": False,
+             "updated_at": {"$lte": stale_before}},
+            {"status": Status.PROCESSING.value, "updated_at": {"$lte": stale_before}},
+        ]}
+        candidates = [
+            doc["_id"]
+            for doc in self._jobs.find(stale, {"_id": 1}).sort("updated_at", ASCENDING)
+            .limit(limit)
+        ]
+        now = time.time()
+        claimed = []
+        for tid in candidates:
+            # The claim repeats the staleness test, atomically with the update: a job a
+            # concurrent sweeper claimed since our find now has a fresh lease and is
+            # skipped. For an unpublished queued job the $set changes only the lease.
+            doc = self._jobs.find_one_and_update(
+                {"_id": tid, **stale},
+                {"$set": {"status": Status.QUEUED.value, "published": False,
+                          "updated_at": now}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if doc is not None:
+                claimed.append(_to_job(doc))
+        return claimed
+
     # -- lifecycle ----------------------------------------------------------------
 
     @_translated()
@@ -318,6 +368,7 @@ def _to_doc(job: Job) -> dict[str, Any]:
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "published": job.published,
+        "attempts": job.attempts,
     }
 
 
@@ -333,4 +384,5 @@ def _to_job(doc: dict[str, Any]) -> Job:
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
         published=bool(doc.get("published")),
+        attempts=doc.get("attempts", 0),  # documents stored before the field existed
     )

@@ -24,8 +24,14 @@ from predictq.errors import StoreUnavailable
 from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import Store, conflict, final_outcomes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
+# The sweeper's work: processing jobs and unpublished queued ones, by lease age. Partial
+# like jobs_unpublished, so it holds only jobs in flight, never the finished history.
+SWEEP_INDEX = """CREATE INDEX IF NOT EXISTS jobs_sweep ON jobs (updated_at)
+    WHERE status = 'processing' OR (status = 'queued' AND published = 0)"""
+
+# A fresh file gets all of it at once.
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS jobs (
         tracking_id TEXT PRIMARY KEY,
@@ -37,7 +43,8 @@ SCHEMA = (
         model_version TEXT,
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL,
-        published INTEGER NOT NULL DEFAULT 0
+        published INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at)",
     "CREATE INDEX IF NOT EXISTS jobs_model_status_created ON jobs (model, status, created_at)",
@@ -51,12 +58,17 @@ SCHEMA = (
         tracking_ids TEXT NOT NULL,
         created_at REAL NOT NULL
     )""",
-    f"PRAGMA user_version = {SCHEMA_VERSION}",
+    SWEEP_INDEX,
 )
+
+# What brings a file at version N (the key) up to N + 1.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0", SWEEP_INDEX),
+}
 
 COLUMNS = (
     "tracking_id, model, input, status, result, error, model_version, "
-    "created_at, updated_at, published"
+    "created_at, updated_at, published, attempts"
 )
 
 # Primary result codes that mean "cannot reach or lock the file", not "bad SQL".
@@ -153,10 +165,9 @@ class SqliteStore(Store):
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
-                if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                if _version(conn) < SCHEMA_VERSION:
                     with _write(conn):
-                        for statement in SCHEMA:
-                            conn.execute(statement)
+                        _upgrade(conn)
                 return
             except sqlite3.OperationalError as exc:
                 busy = exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -201,7 +212,7 @@ class SqliteStore(Store):
                     (idempotency_key, request_hash, json.dumps(ids), time.time()),
                 )
             try:
-                conn.executemany(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_marks(10)})", rows)
+                conn.executemany(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_marks(11)})", rows)
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"a tracking id already exists: {exc}") from exc
         return list(jobs), True
@@ -215,14 +226,27 @@ class SqliteStore(Store):
             )
 
     @_translated()
-    def mark_processing(self, tracking_ids: Sequence[str]) -> None:
-        now = time.time()
+    def mark_processing(self, tracking_ids: Sequence[str]) -> dict[str, int]:
+        listed = json.dumps(list(tracking_ids))
+        # "NOT IN the final ones" rather than "IN ('queued', 'processing')": the planner
+        # would take the latter to jobs_status_created and walk the whole backlog
+        # instead of looking the ids up by primary key.
         with self._transaction() as conn:
-            conn.executemany(
-                "UPDATE jobs SET status = 'processing', updated_at = ?"
-                " WHERE tracking_id = ? AND status = 'queued'",
-                [(now, tid) for tid in tracking_ids],
+            # `attempts + 1` in SQL, under the write lock: no count is read stale.
+            conn.execute(
+                "UPDATE jobs SET status = 'processing', attempts = attempts + 1,"
+                " updated_at = ? WHERE tracking_id IN (SELECT value FROM json_each(?))"
+                " AND status NOT IN ('done', 'failed')",
+                (time.time(), listed),
             )
+            # Still under the lock, the listed jobs not final are exactly the ones just
+            # updated (RETURNING would do too, but needs SQLite 3.35).
+            rows = conn.execute(
+                "SELECT tracking_id, attempts FROM jobs WHERE tracking_id IN"
+                " (SELECT value FROM json_each(?)) AND status NOT IN ('done', 'failed')",
+                (listed,),
+            ).fetchall()
+        return dict(rows)
 
     @_translated()
     def finish(self, outcomes: Sequence[Outcome]) -> list[str]:
@@ -319,6 +343,32 @@ class SqliteStore(Store):
         )
         return [_to_job(row) for row in rows]
 
+    @_translated()
+    def sweep(self, stale_before: float, limit: int = 500) -> list[Job]:
+        if limit <= 0:  # a negative LIMIT would mean "no limit" to SQLite
+            return []
+        with self._transaction() as conn:
+            # Select and update under one write lock: a concurrent sweeper waits, then
+            # finds these jobs' leases fresh. The WHERE repeats jobs_sweep's condition
+            # word for word, which is what lets the planner use that partial index.
+            claimed = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT tracking_id FROM jobs INDEXED BY jobs_sweep"
+                    " WHERE (status = 'processing' OR (status = 'queued' AND published = 0))"
+                    " AND updated_at <= ? ORDER BY updated_at LIMIT ?",
+                    (stale_before, limit),
+                )
+            ]
+            # One statement for both kinds: for an unpublished queued job, setting
+            # queued and unpublished changes nothing but the lease.
+            conn.execute(
+                "UPDATE jobs SET status = 'queued', published = 0, updated_at = ?"
+                " WHERE tracking_id IN (SELECT value FROM json_each(?))",
+                (time.time(), json.dumps(claimed)),
+            )
+            return self._select(conn, claimed)
+
     # -- lifecycle ----------------------------------------------------------------
 
     @_translated()
@@ -335,6 +385,25 @@ class SqliteStore(Store):
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring the file to SCHEMA_VERSION; call inside a write transaction."""
+    # Read again under the lock: another process may have upgraded the file meanwhile,
+    # and ALTER TABLE must not run twice.
+    version = _version(conn)
+    if version == 0:
+        for statement in SCHEMA:
+            conn.execute(statement)
+    else:
+        for step in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS[step]:
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 @contextmanager
@@ -371,12 +440,13 @@ def _to_row(job: Job) -> tuple[Any, ...]:
     return (
         job.tracking_id, job.model, _dumps(job.input), Status(job.status).value,
         _dumps(job.result), job.error, job.model_version, job.created_at, job.updated_at,
-        int(job.published),
+        int(job.published), job.attempts,
     )
 
 
 def _to_job(row: tuple[Any, ...]) -> Job:
-    tid, model, input_, status, result, error, version, created, updated, published = row
+    (tid, model, input_, status, result, error, version, created, updated, published,
+     attempts) = row
     return Job(
         model=model,
         input=json.loads(input_),
@@ -388,4 +458,5 @@ def _to_job(row: tuple[Any, ...]) -> Job:
         created_at=created,
         updated_at=updated,
         published=bool(published),
+        attempts=attempts,
     )

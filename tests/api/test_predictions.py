@@ -173,15 +173,40 @@ def test_batch_idempotency_key_returns_the_same_ids(client, services):
     assert stored_count(services) == 2
 
 
-def test_broker_down_is_503_and_the_job_never_runs(client, services, monkeypatch):
+def test_broker_down_still_accepts_and_the_sweeper_publishes_later(client, services,
+                                                                     settings, monkeypatch):
     from predictq.errors import BrokerUnavailable
+    from predictq.sweeper import Sweeper
+
+    real_publish = services.publisher.publish
 
     def refuse(*args, **kwargs):
         raise BrokerUnavailable("broker unreachable: test")
 
     monkeypatch.setattr(services.publisher, "publish", refuse)
+    r = post(client, {"model": "language", "input": {"text": "Hyvää huomenta kaikille!"}})
+    assert r.status_code == 202  # stored durably: accepted
+    tid = r.get_json()["tracking_id"]
+    job = services.store.get(tid)
+    assert job.status is Status.QUEUED and not job.published
+    assert drain(settings, 1, timeout=1.0) == 0  # nothing reached the queue
+
+    monkeypatch.setattr(services.publisher, "publish", real_publish)  # the broker is back
+    sweeper = Sweeper(settings.replace(sweep_after_s=0), services.store, services.publisher)
+    assert sweeper.sweep_once() == 1
+    assert services.store.get(tid).published
+    assert drain(settings, 1) == 1
+    assert services.store.get(tid).result["label"] == "fi"
+
+
+def test_store_down_is_503_and_nothing_is_published(client, services, settings, monkeypatch):
+    from predictq.errors import StoreUnavailable
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("SQLite store unavailable: disk I/O error")
+
+    monkeypatch.setattr(services.store, "create", down)
     r = post(client, {"model": "language", "input": {"text": "hello world"}})
     assert r.status_code == 503
-    assert r.get_json()["error"]["code"] == "broker_unavailable"
-    counts = services.store.count_by_status()
-    assert counts[Status.QUEUED] == 0 and counts[Status.FAILED] == 1
+    assert r.get_json()["error"]["code"] == "store_unavailable"
+    assert drain(settings, 1, timeout=1.0) == 0

@@ -73,15 +73,47 @@ def test_redelivery_does_not_overwrite_a_final_result(store):
     assert again.model_version == first.model_version and again.updated_at == first.updated_at
 
 
-def test_malformed_messages_fail_their_job_or_are_dropped(store):
+def test_malformed_messages_fail_their_job_and_are_dead_lettered(store):
     jobs = queued(store, ["x"])
-    BatchProcessor(store, lambda name: FakeModel()).process([
+    report = BatchProcessor(store, lambda name: FakeModel()).process([
         Delivery({"tracking_id": jobs[0].tracking_id, "model": "language", "input": "oops"}),
         Delivery(["not", "an", "object"]),
         Delivery({"model": "language"}),
     ])
     job = store.get(jobs[0].tracking_id)
     assert job.status is Status.FAILED and "input" in job.error
+    assert len(report.dead) == 3
+
+
+def test_a_redelivered_final_job_is_a_suppressed_duplicate(store):
+    model = FakeModel()
+    jobs = queued(store, ["a"])
+    processor = BatchProcessor(store, lambda name: model)
+    processor.process([body(jobs[0])])
+    report = processor.process([body(jobs[0])])
+    assert report.duplicates == 1 and report.outcomes == [] and model.calls == [1]
+
+
+def test_a_retried_job_is_predicted_alone(store):
+    model = FakeModel()
+    jobs = queued(store, ["a", "b", "c"])
+    store.mark_processing([jobs[1].tracking_id])  # delivered once before, never finished
+    report = BatchProcessor(store, lambda name: model).process([body(j) for j in jobs])
+    assert report.retried == 1
+    assert sorted(model.calls) == [1, 2]
+    assert all(store.get(j.tracking_id).status is Status.DONE for j in jobs)
+
+
+def test_after_max_attempts_a_job_fails_and_is_dead_lettered(store):
+    model = FakeModel()
+    jobs = queued(store, ["killer"])
+    for _ in range(3):  # three deliveries that each killed their worker
+        store.mark_processing([jobs[0].tracking_id])
+    report = BatchProcessor(store, lambda name: model, max_attempts=3).process([body(jobs[0])])
+    job = store.get(jobs[0].tracking_id)
+    assert job.status is Status.FAILED and "gave up after 3 delivery attempts" in job.error
+    assert [d.tracking_id for d in report.dead] == [jobs[0].tracking_id]
+    assert model.calls == []
 
 
 def test_a_model_that_cannot_load_fails_the_jobs_with_the_reason(store):

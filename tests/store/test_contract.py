@@ -36,12 +36,21 @@ def ids(jobs: list[Job]) -> list[str]:
     return [j.tracking_id for j in jobs]
 
 
+@pytest.fixture
+def atomic_store(store: Store, store_url: str) -> Store:
+    """`store`, but not mongomock: its find-and-modify finds the document, then updates
+    it by `_id` alone, so unlike the server it is not atomic between threads."""
+    if store_url.startswith("mongomock"):
+        pytest.skip("mongomock's find_one_and_update is not atomic between threads")
+    return store
+
+
 # -- create / get ----------------------------------------------------------------------
 
 
 def test_create_then_get_returns_the_same_job(store: Store) -> None:
     original = Job(model="language", input={"text": "héllo wörld", "n": [1, 2.5, None]},
-                   created_at=T0 + 0.123456)
+                   created_at=T0 + 0.123456, attempts=2)
     assert store.create([original]) == ([original], True)
     assert store.get(original.tracking_id) == original
 
@@ -98,18 +107,70 @@ def test_mark_published_hides_jobs_from_the_sweeper(store: Store) -> None:
     assert ids(store.unpublished(older_than=T0 + 1)) == [b.tracking_id]
 
 
-def test_mark_processing_moves_only_queued_jobs(store: Store) -> None:
+def test_mark_processing_counts_attempts_of_jobs_not_final(store: Store) -> None:
+    a, b = job(), job()
+    store.create([a, b])
+    assert store.get(a.tracking_id).attempts == 0
+
+    assert store.mark_processing([a.tracking_id]) == {a.tracking_id: 1}
+    now = store.get(a.tracking_id)
+    assert (now.status, now.attempts) == (Status.PROCESSING, 1)
+    assert now.updated_at > T0
+    assert store.get(b.tracking_id) == b
+
+    # A processing job delivered again (its worker died) counts again.
+    assert store.mark_processing([b.tracking_id, a.tracking_id]) == {
+        a.tracking_id: 2, b.tracking_id: 1}
+    assert [j.attempts for j in store.get_many(ids([a, b]))] == [2, 1]
+    assert "attempts" not in store.get(a.tracking_id).to_public()
+
+
+def test_mark_processing_leaves_final_and_unknown_jobs_out(store: Store) -> None:
     queued, finished, broken = job(), job(), job()
     store.create([queued, finished, broken])
     store.finish([done(finished.tracking_id), failed(broken.tracking_id)])
     before = store.get_many([finished.tracking_id, broken.tracking_id])
 
-    store.mark_processing([queued.tracking_id, finished.tracking_id, broken.tracking_id, "x"])
+    answer = store.mark_processing(
+        [queued.tracking_id, finished.tracking_id, broken.tracking_id, "x"])
 
-    now = store.get(queued.tracking_id)
-    assert now.status is Status.PROCESSING
-    assert now.updated_at > T0
+    assert answer == {queued.tracking_id: 1}
+    assert store.get(queued.tracking_id).status is Status.PROCESSING
     assert store.get_many([finished.tracking_id, broken.tracking_id]) == before
+    assert store.get("x") is None
+    assert store.mark_processing([]) == {}
+
+
+def test_mark_processing_counts_an_id_listed_twice_once(store: Store) -> None:
+    a = job()
+    store.create([a])
+    assert store.mark_processing([a.tracking_id, a.tracking_id]) == {a.tracking_id: 1}
+    assert store.get(a.tracking_id).attempts == 1
+
+
+def test_concurrent_mark_processing_never_loses_a_count(atomic_store: Store) -> None:
+    store = atomic_store
+    n = 6
+    jobs = [job() for _ in range(5)]
+    store.create(jobs)
+    barrier = threading.Barrier(n)
+    answers: list[dict[str, int]] = []
+
+    def mark() -> None:
+        barrier.wait(timeout=10)
+        for tid in ids(jobs):  # one call per job, so the calls interleave
+            answers.append(store.mark_processing([tid]))
+
+    threads = [threading.Thread(target=mark) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert [j.attempts for j in store.get_many(ids(jobs))] == [n] * len(jobs)
+    # Each call saw its own count: together they saw 1..n, none twice.
+    for tid in ids(jobs):
+        assert sorted(a[tid] for a in answers if tid in a) == list(range(1, n + 1))
 
 
 def test_finish_writes_results_and_errors(store: Store) -> None:
@@ -234,6 +295,112 @@ def test_unpublished_is_oldest_first_bounded_and_queued_only(store: Store) -> No
     assert ids(store.unpublished(older_than=T0 + 4)) == ids(jobs[3:5])
     assert ids(store.unpublished(older_than=T0 + 100, limit=2)) == ids(jobs[3:5])
     assert store.unpublished(older_than=T0 + 2.5) == []
+
+
+# -- sweep -------------------------------------------------------------------------------
+
+
+def _pause() -> float:
+    """A moment strictly between the writes before and after it."""
+    time.sleep(0.01)
+    moment = time.time()
+    time.sleep(0.01)
+    return moment
+
+
+def test_sweep_claims_only_stale_unpublished_and_stale_processing_jobs(store: Store) -> None:
+    unpublished, published, processing, finished, broken = (job() for _ in range(5))
+    store.create([unpublished, published, processing, finished, broken])
+    store.mark_published([published.tracking_id])
+    store.mark_processing([processing.tracking_id])
+    store.finish([done(finished.tracking_id), failed(broken.tracking_id)])
+    cut = _pause()
+    fresh_unpublished, fresh_processing = job(created_at=time.time()), job()
+    store.create([fresh_unpublished, fresh_processing])
+    store.mark_processing([fresh_processing.tracking_id])
+    untouched = [published, finished, broken, fresh_unpublished, fresh_processing]
+    before = store.get_many(ids(untouched))
+
+    claimed = store.sweep(stale_before=cut)
+
+    # Oldest lease first: the unpublished job's is from T0, the processing one's later.
+    assert ids(claimed) == [unpublished.tracking_id, processing.tracking_id]
+    assert store.get_many(ids(untouched)) == before
+
+
+def test_sweep_returns_claimed_jobs_queued_unpublished_with_a_new_lease(
+    store: Store,
+) -> None:
+    unpublished, processing = job(), job()
+    store.create([unpublished, processing])
+    store.mark_published([processing.tracking_id])
+    store.mark_processing([processing.tracking_id])
+    started = _pause()
+
+    claimed = store.sweep(stale_before=started)
+
+    assert ids(claimed) == [unpublished.tracking_id, processing.tracking_id]
+    for got in claimed:
+        assert (got.status, got.published) == (Status.QUEUED, False)
+        assert started < got.updated_at <= time.time()
+        assert got.created_at == T0
+    assert [j.attempts for j in claimed] == [0, 1]  # kept: the bound spans redeliveries
+    assert store.get_many(ids(claimed)) == claimed  # returned as stored
+
+    # Requeued, the job goes through the usual path again.
+    assert store.mark_processing([processing.tracking_id]) == {processing.tracking_id: 2}
+
+
+def test_a_claimed_job_is_not_claimed_again_until_its_lease_is_stale(store: Store) -> None:
+    a, b = job(), job()
+    store.create([a, b])
+    cut = _pause()
+
+    assert ids(store.sweep(stale_before=cut)) == ids([a, b])
+    assert store.sweep(stale_before=cut) == []
+
+    later = _pause()
+    assert sorted(ids(store.sweep(stale_before=later))) == sorted(ids([a, b]))
+
+
+def test_sweep_is_oldest_first_and_bounded(store: Store) -> None:
+    jobs = [job(created_at=T0 + i) for i in range(6)]
+    store.create(jobs[::-1])
+    assert ids(store.sweep(stale_before=T0 + 4, limit=3)) == ids(jobs[:3])
+    # The bound counts as stale; T0 + 5 does not.
+    assert ids(store.sweep(stale_before=T0 + 4, limit=10)) == ids(jobs[3:5])
+    assert store.sweep(stale_before=T0 + 4) == []
+    assert store.sweep(stale_before=T0 + 100, limit=0) == []  # not "no limit"
+    assert store.sweep(stale_before=T0 + 100, limit=-1) == []
+    assert ids(store.sweep(stale_before=T0 + 100)) == [jobs[5].tracking_id]
+
+
+def test_sweep_of_an_empty_store_claims_nothing(store: Store) -> None:
+    assert store.sweep(stale_before=time.time()) == []
+
+
+def test_concurrent_sweepers_never_claim_one_job_twice(atomic_store: Store) -> None:
+    store = atomic_store
+    jobs = [job(created_at=T0 + i) for i in range(40)]
+    store.create(jobs)
+    cut = _pause()
+    n = 4
+    barrier = threading.Barrier(n)
+    claimed: list[list[str]] = [[] for _ in range(n)]
+
+    def sweep(mine: list[str]) -> None:
+        barrier.wait(timeout=10)
+        while batch := store.sweep(stale_before=cut, limit=3):
+            mine.extend(ids(batch))
+
+    threads = [threading.Thread(target=sweep, args=(mine,)) for mine in claimed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    everything = [tid for mine in claimed for tid in mine]
+    assert sorted(everything) == sorted(ids(jobs))  # each job exactly once
 
 
 # -- idempotency -------------------------------------------------------------------------

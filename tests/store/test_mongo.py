@@ -124,3 +124,36 @@ def test_the_client_is_built_on_first_use_and_again_after_a_fork() -> None:
     process.join(timeout=30)
     assert process.exitcode == 2
     assert builds == [1]
+
+
+def test_a_job_stored_before_attempts_existed_counts_from_zero(mongo_store: MongoStore) -> None:
+    mongo_store.database["jobs"].insert_one(
+        {"_id": "legacy", "model": "language", "input": {"text": "x"}, "status": "queued",
+         "result": None, "error": None, "model_version": None, "created_at": 1.0,
+         "updated_at": 1.0, "published": True})
+    assert mongo_store.get("legacy").attempts == 0
+    assert mongo_store.mark_processing(["legacy"]) == {"legacy": 1}
+    assert mongo_store.get("legacy").attempts == 1
+
+
+def test_sweep_skips_a_job_another_sweeper_claimed_since_it_looked(
+    mongo_store: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = (Job(model="language", input={"text": "x"}, created_at=1.0 + i)
+                     for i in range(2))
+    mongo_store.create([first, second])
+    collection = type(mongo_store._jobs)
+    claim = collection.find_one_and_update
+
+    def rival_claims_second_first(self: object, *args: object, **kwargs: object) -> object:
+        # Runs after sweep's find picked both candidates, before its first claim.
+        monkeypatch.setattr(collection, "find_one_and_update", claim)
+        mongo_store.database["jobs"].update_one(
+            {"_id": second.tracking_id}, {"$set": {"updated_at": time.time()}})
+        return claim(self, *args, **kwargs)
+
+    monkeypatch.setattr(collection, "find_one_and_update", rival_claims_second_first)
+    claimed = mongo_store.sweep(stale_before=100.0)
+
+    assert [j.tracking_id for j in claimed] == [first.tracking_id]
+    assert mongo_store.get(second.tracking_id).updated_at > 100.0

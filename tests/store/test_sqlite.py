@@ -7,13 +7,15 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
 from predictq.errors import StoreUnavailable
 from predictq.jobs import Job, Outcome, Status
 from predictq.store import open_store
-from predictq.store.sqlite import SqliteStore
+from predictq.store.sqlite import SCHEMA_VERSION, SqliteStore, _upgrade, _write
 
 _start_together: multiprocessing.synchronize.Barrier | None = None
 
@@ -37,6 +39,33 @@ def _write_jobs(args: tuple[str, int]) -> int:
             finished += len(store.finish(
                 [Outcome(job.tracking_id, Status.DONE, result={"i": i}, model_version="v")]))
     return finished
+
+
+def _mark_each(args: tuple[str, list[str]]) -> list[dict[str, int]]:
+    """One spawned process: mark every job processing, one call (one transaction) each."""
+    url, tracking_ids = args
+    assert _start_together is not None
+    _start_together.wait(timeout=60)
+    with open_store(url) as store:
+        return [store.mark_processing([tid]) for tid in tracking_ids]
+
+
+def test_processes_marking_the_same_jobs_both_count(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    jobs = [Job(model="language", input={"i": i}) for i in range(100)]
+    with open_store(url) as store:
+        store.create(jobs)
+    ids = [j.tracking_id for j in jobs]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    with ctx.Pool(2, initializer=_init_writer, initargs=(barrier,)) as pool:
+        answers = pool.map(_mark_each, [(url, ids)] * 2, chunksize=1)
+
+    with open_store(url) as store:
+        assert [j.attempts for j in store.get_many(ids)] == [2] * len(ids)
+    # Each process saw its own count: one of them 1, the other 2, for every job.
+    seen = {tid: sorted(a[tid] for mine in answers for a in mine if tid in a) for tid in ids}
+    assert seen == {tid: [1, 2] for tid in ids}
 
 
 @pytest.mark.slow
@@ -139,6 +168,130 @@ def test_the_sweeper_query_uses_the_partial_index(tmp_path) -> None:
     plan = conn.execute("EXPLAIN QUERY PLAN " + executed[-1]).fetchall()
     assert "jobs_unpublished" in str(plan)
     store.close()
+
+
+def _plans(store: SqliteStore, call: Callable[[], object]) -> list[str]:
+    """The query plan of every statement but BEGIN and COMMIT that `call` runs."""
+    conn = store._connection()
+    executed: list[str] = []
+    conn.set_trace_callback(executed.append)  # receives the SQL with its values bound
+    call()
+    conn.set_trace_callback(None)
+    return [
+        str(conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+        for sql in executed if sql.split()[0] in ("SELECT", "UPDATE")
+    ]
+
+
+def test_mark_processing_looks_jobs_up_by_id(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "jobs.db")
+    plans = _plans(store, lambda: store.mark_processing(["a", "b"]))
+    assert len(plans) == 2
+    for plan in plans:  # not a walk over every queued job
+        assert "sqlite_autoindex_jobs_1 (tracking_id=?)" in plan
+    store.close()
+
+
+def test_the_claiming_sweep_reads_its_partial_index_in_order(tmp_path) -> None:
+    store = SqliteStore(tmp_path / "jobs.db")
+    claim, update, read_back = _plans(store, lambda: store.sweep(stale_before=0.0, limit=10))
+    assert "jobs_sweep" in claim
+    assert "TEMP B-TREE" not in claim  # already in updated_at order: LIMIT stops early
+    assert "sqlite_autoindex_jobs_1 (tracking_id=?)" in update
+    assert "sqlite_autoindex_jobs_1 (tracking_id=?)" in read_back
+    store.close()
+
+
+# The schema as version 1 wrote it, before `attempts` and the jobs_sweep index.
+V1_SCHEMA = """
+CREATE TABLE jobs (
+    tracking_id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    model_version TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    published INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_status_created ON jobs (status, created_at);
+CREATE INDEX jobs_model_status_created ON jobs (model, status, created_at);
+CREATE INDEX jobs_updated ON jobs (updated_at);
+CREATE INDEX jobs_unpublished ON jobs (created_at) WHERE published = 0 AND status = 'queued';
+CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT,
+    tracking_ids TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+INSERT INTO jobs VALUES
+    ('old-queued', 'language', '{"text":"hi"}', 'queued', NULL, NULL, NULL, 10.0, 10.0, 1),
+    ('old-busy', 'language', '{"text":"yo"}', 'processing', NULL, NULL, NULL, 11.0, 12.0, 1),
+    ('old-done', 'language', '{"text":"ok"}', 'done', '{"label":"en"}', NULL, 'v1', 9.0, 13.0,
+     1);
+PRAGMA user_version = 1;
+"""
+
+
+def _version_1_file(path) -> None:
+    raw = sqlite3.connect(path)
+    raw.executescript(V1_SCHEMA)
+    raw.close()
+
+
+def _schema(path) -> tuple[list[tuple], list[tuple], int]:
+    """Columns, indexes (with their SQL) and user_version, comparable between files."""
+    raw = sqlite3.connect(path)
+    columns = raw.execute("PRAGMA table_info(jobs)").fetchall()
+    indexes = [
+        (name, " ".join((sql or "").split()))  # autoindexes have no SQL
+        for name, sql in raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+    ]
+    version = raw.execute("PRAGMA user_version").fetchone()[0]
+    raw.close()
+    return columns, indexes, version
+
+
+def ids_of(jobs: list[Job]) -> list[str]:
+    return [j.tracking_id for j in jobs]
+
+
+def test_a_version_1_file_is_migrated_and_keeps_its_jobs(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    _version_1_file(path)
+    store = SqliteStore(path)
+
+    old = store.get("old-done")
+    assert (old.status, old.result, old.model_version, old.attempts) == (
+        Status.DONE, {"label": "en"}, "v1", 0)
+    assert [j.attempts for j in store.get_many(["old-queued", "old-busy"])] == [0, 0]
+    assert store.mark_processing(["old-queued", "old-busy", "old-done"]) == {
+        "old-queued": 1, "old-busy": 1}
+    assert ids_of(store.sweep(stale_before=time.time())) == ["old-queued", "old-busy"]
+    store.close()
+
+    fresh = tmp_path / "fresh.db"
+    SqliteStore(fresh).ping()
+    assert _schema(path) == _schema(fresh)  # same columns, same indexes, same version
+    assert _schema(path)[2] == SCHEMA_VERSION == 2
+
+
+def test_an_upgrade_that_lost_the_race_changes_nothing(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    _version_1_file(path)
+    late = sqlite3.connect(path, isolation_level=None)
+    assert late.execute("PRAGMA user_version").fetchone()[0] == 1  # it saw version 1...
+    SqliteStore(path).ping()  # ...then another process migrated the file
+
+    with _write(late):
+        _upgrade(late)  # would fail on a second ADD COLUMN without its own re-check
+    late.close()
+    fresh = tmp_path / "fresh.db"
+    SqliteStore(fresh).ping()
+    assert _schema(path) == _schema(fresh)
 
 
 def test_a_second_store_on_the_same_file_sees_the_data(tmp_path) -> None:
