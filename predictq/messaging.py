@@ -15,12 +15,14 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.transport import filesystem
-from kombu.utils.encoding import str_to_bytes
-from kombu.utils.json import dumps
+from kombu.transport.virtual import Empty
+from kombu.utils.encoding import bytes_to_str, str_to_bytes
+from kombu.utils.json import dumps, loads
 
 from predictq import presence
 from predictq.errors import BrokerUnavailable
@@ -30,14 +32,23 @@ from predictq.settings import Settings
 FAMILIES = ("text", "sensor")
 
 
-class _AtomicChannel(filesystem.Channel):
-    """kombu's file-system channel, but a message file appears whole or not at all.
+class _DurableChannel(filesystem.Channel):
+    """kombu's file-system channel made safe to crash in.
 
-    The stock channel writes in place, so a consumer that renames the file between the
-    writer's open() and write() reads an empty message; it also never fsyncs, so a
-    message acknowledged to the client could vanish with a power cut. Writing to a
-    temporary name, fsyncing and renaming closes both holes.
+    Publishing: the stock channel writes in place, so a consumer that renames the file
+    between the writer's open() and write() reads an empty message, and it never
+    fsyncs. Here a message file is written under a temporary name, fsynced and renamed
+    into place, so it appears whole or not at all.
+
+    Consuming: the stock channel deletes a message file as it hands it out, so a
+    consumer killed before acking loses it. Here the file is renamed into a folder of
+    the consuming process (`claimed/<host>-<pid>/`) and deleted only on ack; files of a
+    process that died are moved back by `presence.recover_claimed`.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._claimed: dict[str, Path] = {}
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         folder = self.data_folder_out
@@ -55,13 +66,47 @@ class _AtomicChannel(filesystem.Channel):
                 os.unlink(tmp)
             raise
 
+    def _get(self, queue: str) -> Any:
+        suffix = f".{queue}.msg"
+        inbox = Path(self.data_folder_in)
+        mine = presence.claim_folder(inbox.parent)
+        for name in sorted(os.listdir(inbox)):
+            if name.startswith(".") or name.partition(".")[2] != suffix[1:]:
+                continue
+            claimed = mine / name
+            try:
+                os.rename(inbox / name, claimed)  # exactly one consumer wins the rename
+            except FileNotFoundError:
+                continue
+            payload = loads(bytes_to_str(claimed.read_bytes()))
+            self._claimed[payload["properties"]["delivery_tag"]] = claimed
+            return payload
+        raise Empty()
+
+    def basic_ack(self, delivery_tag: str, multiple: bool = False) -> None:
+        super().basic_ack(delivery_tag, multiple)
+        self._release(delivery_tag)
+
+    def basic_reject(self, delivery_tag: str, requeue: bool = False) -> None:
+        super().basic_reject(delivery_tag, requeue)  # a requeue writes a new file first
+        self._release(delivery_tag)
+
+    def _restore(self, message: Any) -> None:
+        super()._restore(message)
+        self._release(message.delivery_tag)
+
+    def _release(self, delivery_tag: str) -> None:
+        path = self._claimed.pop(delivery_tag, None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
 
 def _monotonic_ms() -> int:
     return int(time.monotonic() * 1000)
 
 
 class EmbeddedTransport(filesystem.Transport):
-    Channel = _AtomicChannel
+    Channel = _DurableChannel
 
 
 def exchange(settings: Settings) -> Exchange:

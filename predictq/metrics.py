@@ -34,7 +34,9 @@ LATENCY = Histogram(
 )
 DUPLICATES = Counter("predictq_duplicates_suppressed",
                      "Deliveries of jobs already final, acked without predicting again.")
-REDELIVERIES = Counter("predictq_redeliveries", "Deliveries of jobs seen before.")
+REDELIVERIES = Counter("predictq_redeliveries",
+                       "Messages the broker delivered again (a consumer died or requeued).")
+RETRIES = Counter("predictq_retries", "Deliveries of jobs already attempted, predicted alone.")
 DEAD_LETTERS = Counter("predictq_dead_lettered", "Messages moved to the dead-letter queue.")
 REPUBLISHED = Counter("predictq_republished",
                       "Jobs the sweeper published again (never confirmed, or stuck).")
@@ -42,7 +44,7 @@ REPUBLISHED = Counter("predictq_republished",
 
 def record_deliveries(duplicates: int, retried: int, dead: int) -> None:
     DUPLICATES.inc(duplicates)
-    REDELIVERIES.inc(retried)
+    RETRIES.inc(retried)
     DEAD_LETTERS.inc(dead)
 
 

@@ -1,14 +1,18 @@
 """Who is consuming, for the embedded transport.
 
-RabbitMQ counts a queue's consumers itself; kombu's file-system transport cannot, so
-each worker on the embedded transport touches a small file every few seconds and the
-API counts the fresh ones. On AMQP these functions do nothing.
+RabbitMQ counts a queue's consumers itself and redelivers what a dead consumer held;
+kombu's file-system transport does neither. So each worker on the embedded transport
+touches a small file every few seconds (the API counts the fresh ones), and keeps the
+messages it took in a folder of its own until it acks them; the messages of a process
+that no longer exists go back to the queue. On AMQP these functions do nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +21,50 @@ from predictq.settings import Settings
 
 BEAT_INTERVAL_S = 2.0
 STALE_AFTER_S = 3 * BEAT_INTERVAL_S
+
+
+def owner_id() -> str:
+    """This process as a consumer: `<host>-<pid>`."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def claim_folder(queue_dir: Path) -> Path:
+    """Where this process keeps the message files it took but has not acked."""
+    folder = queue_dir / "claimed" / owner_id()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def recover_claimed(settings: Settings) -> int:
+    """Move the unacked messages of dead consumers on this host back to the queue."""
+    root = settings.queue_dir / "claimed"
+    if not settings.uses_embedded_broker or not root.is_dir():
+        return 0
+    host = socket.gethostname()
+    moved = 0
+    for folder in root.iterdir():
+        owner_host, _, pid = folder.name.rpartition("-")
+        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        for path in folder.iterdir():
+            try:
+                os.rename(path, settings.queue_dir / "messages" / path.name)
+                moved += 1
+            except FileNotFoundError:
+                continue  # another recoverer moved it first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+    return moved
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def _folder(settings: Settings) -> Path:

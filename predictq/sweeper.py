@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from models.errors import UnknownModelName
 from models.registry import get_spec
-from predictq import metrics
+from predictq import metrics, presence
 from predictq.errors import PredictqError
 from predictq.jobs import Job, Outcome, Status
 from predictq.messaging import Publisher
@@ -35,6 +35,9 @@ class Sweeper:
 
     def sweep_once(self) -> int:
         """One round; returns how many jobs were published again."""
+        recovered = presence.recover_claimed(self.settings)
+        if recovered:
+            log.info("returned %d message(s) of a dead worker to the queue", recovered)
         stale_before = time.time() - self.settings.sweep_after_s
         jobs = self.store.sweep(stale_before, limit=500)
         if not jobs:

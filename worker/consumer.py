@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -20,7 +18,7 @@ from kombu import Connection, Consumer, Producer
 from kombu.exceptions import OperationalError
 from kombu.message import Message
 
-from predictq import messaging, presence
+from predictq import messaging, metrics, presence
 from predictq.errors import StoreUnavailable
 from predictq.processing import BatchProcessor, Delivery
 from predictq.settings import Settings
@@ -54,7 +52,7 @@ class Worker:
         self.processed = 0
         self.duplicates = 0
         self._producer: Producer | None = None
-        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
+        self.worker_id = presence.owner_id()
 
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT finish the current batch, ack it and exit."""
@@ -156,5 +154,6 @@ class Worker:
             raise
         for m in messages:
             m.ack()
+        metrics.REDELIVERIES.inc(sum(1 for m in messages if m.delivery_info.get("redelivered")))
         self.processed += len(messages)
         self.duplicates += report.duplicates
