@@ -55,10 +55,11 @@ class BatchProcessor:
     """
 
     def __init__(self, store: Store, load_model: Callable[[str], LoadedModel],
-                 max_attempts: int = 5) -> None:
+                 max_attempts: int = 5, retry_backoff_s: float = 0.5) -> None:
         self.store = store
         self.load_model = load_model
         self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
 
     def process(self, deliveries: Sequence[Delivery]) -> Report:
         """Settle every delivery: an outcome in the store, a dead letter, or a duplicate.
@@ -90,7 +91,9 @@ class BatchProcessor:
                     tid, Status.FAILED,
                     error=f"gave up after {n - 1} delivery attempts (see the dead-letter queue)"))
             elif n > 1:
+                # Back off before trying again what may have killed a worker: 0.5, 1, 2 s...
                 report.retried += 1
+                time.sleep(min(self.retry_backoff_s * 2 ** (n - 2), 30.0))
                 report.outcomes.extend(self._predict(model, [(tid, d.body["input"])]))
             else:
                 fresh[model].append((tid, d.body["input"]))

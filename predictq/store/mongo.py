@@ -70,6 +70,12 @@ class MongoStore(Store):
         # A keyword argument would override the URL, so only fill in what is missing.
         if "serverselectiontimeoutms" not in given:
             options["serverSelectionTimeoutMS"] = 3000
+        # A 202 promises durability: acknowledged by a majority and in the journal,
+        # unless the URL asks for something else.
+        if "w" not in given:
+            options["w"] = "majority"
+        if "journal" not in given and "j" not in given:
+            options["journal"] = True
         return cls(lambda: pymongo.MongoClient(url, **options), database_from_url(url))
 
     @property

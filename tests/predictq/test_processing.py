@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from predictq.jobs import Job, Status
@@ -98,7 +100,10 @@ def test_a_retried_job_is_predicted_alone(store):
     model = FakeModel()
     jobs = queued(store, ["a", "b", "c"])
     store.mark_processing([jobs[1].tracking_id])  # delivered once before, never finished
-    report = BatchProcessor(store, lambda name: model).process([body(j) for j in jobs])
+    processor = BatchProcessor(store, lambda name: model, retry_backoff_s=0.2)
+    started = time.monotonic()
+    report = processor.process([body(j) for j in jobs])
+    assert time.monotonic() - started >= 0.2  # backed off before the retry
     assert report.retried == 1
     assert sorted(model.calls) == [1, 2]
     assert all(store.get(j.tracking_id).status is Status.DONE for j in jobs)

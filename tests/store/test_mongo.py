@@ -157,3 +157,11 @@ def test_sweep_skips_a_job_another_sweeper_claimed_since_it_looked(
 
     assert [j.tracking_id for j in claimed] == [first.tracking_id]
     assert mongo_store.get(second.tracking_id).updated_at > 100.0
+
+
+def test_writes_wait_for_a_majority_and_the_journal() -> None:
+    store = MongoStore.from_url("mongodb://127.0.0.1:1/predictq")
+    concern = store.database.client.write_concern
+    assert concern.document == {"w": "majority", "j": True}
+    explicit = MongoStore.from_url("mongodb://127.0.0.1:1/predictq?w=1")
+    assert explicit.database.client.write_concern.document == {"w": 1, "j": True}
