@@ -22,7 +22,8 @@ def models():
 
 @bp.get("/v1/queue")
 def queue():
-    return jsonify({"queues": monitoring.queue_report(services())})
+    return jsonify({"queues": monitoring.queue_report(services()),
+                    "dead_letter": monitoring.dead_letter_report(services())})
 
 
 @bp.get("/healthz")

@@ -112,13 +112,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     services = Services.build(_settings(ctx))
     try:
         report = monitoring.queue_report(services)
+        dead = monitoring.dead_letter_report(services)
         counts = {s.value: n for s, n in services.store.count_by_status().items()}
     except PredictqError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         services.close()
     if as_json:
-        click.echo(json.dumps({"queues": report, "jobs": counts}, indent=2))
+        click.echo(json.dumps({"queues": report, "dead_letter": dead, "jobs": counts},
+                              indent=2))
         return
     header = f"{'queue':<22}{'depth':>8}{'consumers':>11}{'in/s':>9}{'out/s':>9}{'oldest':>10}"
     click.echo(header)
@@ -126,6 +128,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         oldest = "-" if q["oldest_age_seconds"] is None else f"{q['oldest_age_seconds']:.1f}s"
         click.echo(f"{q['queue']:<22}{q['depth']:>8}{q['consumers']:>11}"
                    f"{q['publish_rate']:>9.2f}{q['ack_rate']:>9.2f}{oldest:>10}")
+    click.echo(f"dead letters: {dead['depth']} in {dead['queue']}")
     click.echo("jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

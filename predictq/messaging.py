@@ -30,6 +30,7 @@ from predictq.jobs import Job
 from predictq.settings import Settings
 
 FAMILIES = ("text", "sensor")
+DEAD_LETTER_FAMILY = "dead"  # routing key and queue suffix of the dead-letter queue
 
 
 class _DurableChannel(filesystem.Channel):
@@ -128,8 +129,7 @@ def queue_for(settings: Settings, family: str) -> Queue:
 
 def dead_letter_queue(settings: Settings) -> Queue:
     """Where messages go that can never succeed; nothing consumes it, people read it."""
-    return Queue(f"{settings.queue_prefix}.dead", exchange(settings), routing_key="dead",
-                 durable=True)
+    return queue_for(settings, DEAD_LETTER_FAMILY)
 
 
 def dead_letter(producer: Producer, settings: Settings, body: Any, *, reason: str,
@@ -138,7 +138,7 @@ def dead_letter(producer: Producer, settings: Settings, body: Any, *, reason: st
     producer.publish(
         body,
         exchange=queue.exchange,
-        routing_key="dead",
+        routing_key=DEAD_LETTER_FAMILY,
         serializer=None if content_type else "json",
         content_type=content_type,
         content_encoding=content_encoding,

@@ -13,7 +13,7 @@ from models.errors import ModelError
 from models.registry import REGISTRY
 from predictq.errors import PredictqError
 from predictq.jobs import Status
-from predictq.messaging import FAMILIES
+from predictq.messaging import DEAD_LETTER_FAMILY, FAMILIES
 from predictq.services import Services
 
 RATE_WINDOW_S = 60.0
@@ -45,6 +45,12 @@ def queue_report(services: Services) -> list[dict[str, Any]]:
             "oldest_age_seconds": round(now - min(oldest), 3) if oldest else None,
         })
     return report
+
+
+def dead_letter_report(services: Services) -> dict[str, Any]:
+    """The dead-letter queue: nothing consumes it, so its depth is what needs a person."""
+    (stats,) = services.publisher.stats([DEAD_LETTER_FAMILY])
+    return {"queue": stats.name, "depth": stats.depth}
 
 
 def model_report(services: Services) -> list[dict[str, Any]]:

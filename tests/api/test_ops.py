@@ -31,7 +31,9 @@ def test_models_reports_an_untrained_model(client, services, tmp_path):
 def test_queue_reports_depth_rates_and_oldest_age(client, settings):
     for _ in range(3):
         submit(client)
-    queues = {q["family"]: q for q in client.get("/v1/queue").get_json()["queues"]}
+    body = client.get("/v1/queue").get_json()
+    assert body["dead_letter"] == {"queue": f"{settings.queue_prefix}.dead", "depth": 0}
+    queues = {q["family"]: q for q in body["queues"]}
     text = queues["text"]
     assert text["queue"] == f"{settings.queue_prefix}.text"
     assert text["depth"] == 3

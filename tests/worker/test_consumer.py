@@ -90,6 +90,12 @@ def test_undecodable_messages_are_rejected_without_blocking_the_queue(services, 
     assert drain(settings, 1) == 1
     assert services.store.get(jobs[0].tracking_id).status is Status.DONE
     assert depth(settings) == 0
+    (dead,) = services.publisher.stats(["dead"])
+    assert dead.depth == 1  # kept, as it came, for a person to look at
+    with connect(settings) as conn:
+        message = queue_for(settings, "dead")(conn.channel()).get(no_ack=True)
+        assert message.body == b"\x80\x04K."
+        assert message.headers["x-predictq-reason"].startswith("undecodable")
 
 
 
