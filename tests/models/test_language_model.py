@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (multilingual sentences are the test data)
 """The trained `language` model, through the same load/predict path the workers use."""
 
 from __future__ import annotations
