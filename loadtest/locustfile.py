@@ -1,0 +1,110 @@
+"""Load test of the whole path: submit over HTTP, poll until the result is written.
+
+    locust -f loadtest/locustfile.py --host http://127.0.0.1:8000 --headless \
+        -u 50 -r 10 -t 60s --csv loadtest/results/run --html loadtest/results/run.html
+
+Besides locust's per-request rows, every prediction reports a `submit→done` row: the
+time from sending the POST to seeing `done` (or `failed`) while polling, which is what
+a client experiences. Thresholds set the exit code (see `_check_thresholds`):
+`--max-fail-ratio` (default 0.01) and `--max-p95-ms` for `submit→done` (default 1000).
+Works against `predictq up` and a compose deployment alike (`--host`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from locust import HttpUser, between, events, task
+
+TEXTS = [
+    "Jag tycker om att läsa böcker på kvällarna när det regnar ute.",
+    "Ich lese abends gern Bücher, wenn es draußen regnet.",
+    "Me gusta leer libros por la noche cuando llueve.",
+    "J'aime lire des livres le soir quand il pleut dehors.",
+    "Я люблю читать книги по вечерам, когда идёт дождь.",
+    "夜は静かな部屋で本を読むのが好きです。",
+    "أحب قراءة الكتب في المساء عندما يكون الجو هادئا.",
+    "Lubię czytać książki wieczorami, kiedy pada deszcz.",
+]
+POLL_TIMEOUT_S = 30.0
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser) -> None:
+    parser.add_argument("--max-fail-ratio", type=float, default=0.01,
+                        help="exit 1 if more requests than this fraction fail")
+    parser.add_argument("--max-p95-ms", type=float, default=1000.0,
+                        help="exit 1 if the p95 of submit→done exceeds this")
+
+
+@events.quitting.add_listener
+def _check_thresholds(environment, **_kwargs) -> None:
+    stats = environment.stats
+    opts = environment.parsed_options
+    done = stats.get("submit→done", "PREDICTION")
+    problems = []
+    if stats.total.fail_ratio > opts.max_fail_ratio:
+        problems.append(f"fail ratio {stats.total.fail_ratio:.3f} > {opts.max_fail_ratio}")
+    if done.num_requests and done.get_response_time_percentile(0.95) > opts.max_p95_ms:
+        problems.append(f"submit→done p95 {done.get_response_time_percentile(0.95):.0f} ms "
+                        f"> {opts.max_p95_ms:.0f} ms")
+    if problems:
+        print("thresholds failed: " + "; ".join(problems))
+        environment.process_exit_code = 1
+
+
+class Submitter(HttpUser):
+    """Submits one text and polls it to completion, like the browser form does."""
+
+    wait_time = between(0.1, 0.5)
+    weight = 4
+
+    @task
+    def predict(self) -> None:
+        started = time.perf_counter()
+        with self.client.post("/v1/predictions", name="POST /v1/predictions",
+                              json={"model": "language",
+                                    "input": {"text": random.choice(TEXTS)}},
+                              catch_response=True) as r:
+            if r.status_code != 202:
+                r.failure(f"expected 202, got {r.status_code}")
+                return
+            tracking_id = r.json()["tracking_id"]
+        self._poll(tracking_id, started)
+
+    def _poll(self, tracking_id: str, started: float) -> None:
+        delay = 0.01
+        while time.perf_counter() - started < POLL_TIMEOUT_S:
+            r = self.client.get(f"/v1/predictions/{tracking_id}",
+                                name="GET /v1/predictions/<id>")
+            status = r.json().get("status") if r.status_code == 200 else None
+            if status in ("done", "failed"):
+                self._report(started, None if status == "done" else r.json().get("error"))
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+        self._report(started, f"not final after {POLL_TIMEOUT_S:.0f} s")
+
+    def _report(self, started: float, error: str | None) -> None:
+        events.request.fire(
+            request_type="PREDICTION", name="submit→done",
+            response_time=(time.perf_counter() - started) * 1000, response_length=0,
+            exception=RuntimeError(error) if error else None, context={},
+        )
+
+
+class BatchSubmitter(HttpUser):
+    """Submits batches of 100 and does not wait: the bulk intake path."""
+
+    wait_time = between(0.5, 1.5)
+    weight = 1
+
+    @task
+    def batch(self) -> None:
+        inputs = [{"text": random.choice(TEXTS)} for _ in range(100)]
+        with self.client.post("/v1/predictions/batch", name="POST /v1/predictions/batch",
+                              json={"model": "language", "inputs": inputs},
+                              catch_response=True) as r:
+            if r.status_code != 202 or len(r.json().get("tracking_ids", [])) != 100:
+                r.failure(f"expected 202 with 100 ids, got {r.status_code}")
