@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from models.anomaly import model as anomaly_model
+from models.appliance import model as appliance_model
 from models.errors import UnknownModelName
 from models.language import model as language_model
 from models.language.languages import NAMES as LANGUAGE_NAMES
@@ -41,6 +43,18 @@ def _train_language(model_dir: Path, progress: Progress | None = None) -> Manife
     return train(model_dir, progress)
 
 
+def _train_appliance(model_dir: Path, progress: Progress | None = None) -> Manifest:
+    from models.appliance.train import train
+
+    return train(model_dir, progress)
+
+
+def _train_anomaly(model_dir: Path, progress: Progress | None = None) -> Manifest:
+    from models.anomaly.train import train
+
+    return train(model_dir, progress)
+
+
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -56,6 +70,31 @@ REGISTRY: dict[str, ModelSpec] = {
             validate=language_model.validate,
             predict=language_model.predict,
             train=_train_language,
+        ),
+        ModelSpec(
+            name="appliance",
+            family="sensor",
+            description=(
+                "Appliance recognition from a window of power readings (4 interleaved "
+                "channels): interval quantile features + extra trees, trained on ACSF1 "
+                "(10 appliance categories). Result: ACSF1 class code, confidence, scores."
+            ),
+            validate=appliance_model.validate,
+            predict=appliance_model.predict,
+            train=_train_appliance,
+        ),
+        ModelSpec(
+            name="anomaly",
+            family="sensor",
+            description=(
+                "Anomaly scoring of a window of readings: distance of each subsequence to a "
+                "library of normal ones, thresholded on normal data; trained on KDD-TSAD 135 "
+                "and an MIT-BIH ECG excerpt. Result: score (>1 anomalous), anomalous, "
+                "anomalous_points."
+            ),
+            validate=anomaly_model.validate,
+            predict=anomaly_model.predict,
+            train=_train_anomaly,
         ),
     )
 }
