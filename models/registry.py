@@ -62,10 +62,10 @@ REGISTRY: dict[str, ModelSpec] = {
             name="language",
             family="text",
             description=(
-                "Language identification: character n-gram TF-IDF + calibrated linear SVM "
-                f"over {len(LANGUAGE_NAMES)} languages, trained on translations of the "
-                "Universal Declaration of Human Rights. Result: ISO 639-1 label, English "
-                "name, confidence."
+                "Language identification: naive Bayes over character and word n-grams "
+                f"with script rules and calibrated confidence, {len(LANGUAGE_NAMES)} "
+                "languages, trained on real text (UDHR, web/news sentences, word "
+                "frequencies). Result: ISO 639-1 label, English name, confidence."
             ),
             validate=language_model.validate,
             predict=language_model.predict,

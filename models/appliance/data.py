@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from models.sensor.npz import read_npz, sha256_file, write_npz
-from models.sensor.wheels import PinnedWheel, fetch, read_members
+from models.wheels import PinnedWheel, fetch, read_members
 
 WHEEL = PinnedWheel(
     project="sktime",

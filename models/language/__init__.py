@@ -1,5 +1,9 @@
 """The `language` model: which language a text is written in.
 
-corpus.py builds the committed UDHR corpus, pipeline.py the scikit-learn pipeline,
-train.py fits and evaluates it, model.py validates inputs and predicts batches.
+languages.py the labels and their scripts; corpus.py (UDHR) and sources.py (pinned PyPI
+wheels) build the committed data; dataset.py turns it into training units; pipeline.py
+the scikit-learn pipeline; calibration.py and scripts.py make its probabilities honest;
+scoring.py is the one prediction path; train.py fits and saves; model.py validates
+inputs and predicts batches; evaluate.py (with baselines.py and card.py) writes
+MODEL_CARD.md. See data/PROVENANCE.md for where every sentence comes from.
 """

@@ -7,6 +7,7 @@ from typing import Any
 
 from models.errors import InvalidModelInput
 from models.language.languages import name_of
+from models.language.scoring import score
 from models.language.text import normalise
 
 FIELDS = ("text",)
@@ -35,12 +36,14 @@ def predict(estimator: Any, inputs: Sequence[dict[str, Any]]) -> list[dict[str, 
         return []
     # Normalising again is cheap and makes inputs that skipped validate() safe too.
     texts = [normalise(item["text"]) for item in inputs]
-    proba = estimator.predict_proba(texts)
-    best = proba.argmax(axis=1)
-    labels = estimator.classes_[best]
+    scores = score(estimator, texts)
     results = []
-    for row, column, label in zip(proba, best, labels, strict=True):
-        label = str(label)
-        confidence = min(1.0, max(0.0, float(row[column])))
-        results.append({"label": label, "name": name_of(label), "confidence": confidence})
+    for label, confidence in zip(scores.best, scores.confidence, strict=True):
+        results.append(
+            {
+                "label": label,
+                "name": name_of(label),
+                "confidence": min(1.0, max(0.0, float(confidence))),
+            }
+        )
     return results

