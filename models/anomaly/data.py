@@ -13,7 +13,6 @@ file. See data/PROVENANCE.md.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.sensor.npz import read_npz, sha256_file, write_npz
+from models.sensor.npz import build_command, read_npz, sha256_file, write_npz
 from models.wheels import PinnedWheel, fetch, read_members
 
 AEON = PinnedWheel(
@@ -116,12 +115,7 @@ def data_sha256(path: Path = DATA_FILE) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.anomaly.data")
-    parser.add_argument("command", choices=["build"])
-    parser.parse_args(argv)
-    digest = build()
-    print(f"wrote {DATA_FILE} ({DATA_FILE.stat().st_size:,} bytes, sha256 {digest})")
-    return 0
+    return build_command("python -m models.anomaly.data", build, DATA_FILE, argv)
 
 
 if __name__ == "__main__":

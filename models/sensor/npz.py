@@ -6,10 +6,12 @@ same data would change the file's hash; this writer fixes the stamp.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,3 +46,14 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def build_command(prog: str, build: Callable[[], str], data_file: Path,
+                  argv: list[str] | None = None) -> int:
+    """`python -m models.<name>.data build`: rebuild the committed file, say what it wrote."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("command", choices=["build"])
+    parser.parse_args(argv)
+    digest = build()
+    print(f"wrote {data_file} ({data_file.stat().st_size:,} bytes, sha256 {digest})")
+    return 0
