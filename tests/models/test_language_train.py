@@ -16,19 +16,21 @@ def test_augment_puts_each_sentence_before_its_snippets_and_leaves_bags_alone() 
         Unit("x", "a" * 200, "eld"),
         Unit("y", "short text", "udhr"),
         Unit("z", "ord ett två tre fyra fem sex sju åtta nio tio elva tolv", "wordfreq"),
+        Unit("w", "nasmiješeno lice strelica prema dolje sljedeći tjedan ove godine", "cldr"),
     ]
 
-    texts, classes, bags = train.augment(units, seed=0)
+    texts, classes, kinds = train.augment(units, seed=0)
 
     assert texts[0] == units[0].text
     assert classes[: 1 + train.SNIPPETS_PER_UNIT] == ["x"] * (1 + train.SNIPPETS_PER_UNIT)
     assert "short text" in texts
     assert texts.count(units[2].text) == 1 and classes.count("z") == 1  # no bag snippets
-    assert bags == [c == "z" for c in classes]
+    assert texts.count(units[3].text) == 1 and classes.count("w") == 1
+    assert kinds == [{"z": "wordfreq", "w": "cldr"}.get(c, "") for c in classes]
     low, high = train.SNIPPET_CHARS
     pieces = [t for t in texts if t not in {u.text for u in units}]
     assert pieces and all(low <= len(s) <= high for s in pieces)
-    assert train.augment(units, seed=0) == (texts, classes, bags)
+    assert train.augment(units, seed=0) == (texts, classes, kinds)
 
 
 def test_snippets_are_contiguous_pieces() -> None:
@@ -40,19 +42,21 @@ def test_snippets_are_contiguous_pieces() -> None:
     assert all(piece in text for piece in pieces)
 
 
-def test_word_bags_get_a_fixed_share_of_each_class() -> None:
-    tokens = np.array([100.0, 300.0, 50.0, 50.0, 10.0, 990.0])
-    classes = ["a", "a", "a", "a", "b", "b"]
-    bags = [False, False, True, True, False, True]
+def test_word_bags_and_cldr_phrases_get_a_fixed_share_of_each_class() -> None:
+    tokens = np.array([100.0, 300.0, 50.0, 50.0, 40.0, 10.0, 990.0])
+    classes = ["a", "a", "a", "a", "a", "b", "b"]
+    kinds = ["", "", "wordfreq", "wordfreq", "cldr", "", "wordfreq"]
 
-    weights = train.bag_weights(tokens, classes, bags)
+    weights = train.bag_weights(tokens, classes, kinds)
 
     for cls in "ab":
         rows = [i for i, c in enumerate(classes) if c == cls]
-        bag_mass = sum(weights[i] * tokens[i] for i in rows if bags[i])
         all_mass = sum(weights[i] * tokens[i] for i in rows)
-        assert bag_mass / all_mass == pytest.approx(train.BAG_MASS)
-    assert weights[0] == weights[1] == weights[4] == 1.0
+        for kind in train.AUX_MASS:
+            mass = sum(weights[i] * tokens[i] for i in rows if kinds[i] == kind)
+            expected = train.AUX_MASS[kind] if any(kinds[i] == kind for i in rows) else 0.0
+            assert mass / all_mass == pytest.approx(expected)
+    assert weights[0] == weights[1] == weights[5] == 1.0
 
 
 def test_build_pipeline_rejects_unknown_parameters() -> None:
