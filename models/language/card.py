@@ -212,7 +212,8 @@ def render(results: dict[str, Any], facts: dict[str, Any]) -> str:
         "| PyPI `eld==1.0.6` (`tests/data/big-test.txt`) | web/news/encyclopedia sentences, "
         "~1,000 per language (no id, kk, war) | package Apache-2.0 |",
         "| PyPI `wordfreq==3.1.1` | 8,000 most frequent words per language, as word bags "
-        "(no et, eu, kk, war; its one Serbo-Croatian list is not used) | data CC BY-SA 4.0 |",
+        "(no et, eu, kk, war; one Serbo-Croatian list, split between hr and sr by the reflex of "
+        "yat) | data CC BY-SA 4.0 |",
         "| npm `cldr-{annotations,dates,localenames,units}-full@48.2.0` | CLDR phrases per "
         "locale: emoji names, dates, units, country and language names; 2,900–8,200 per "
         "language (no war); training only | Unicode-3.0 |",
@@ -248,12 +249,25 @@ def render(results: dict[str, Any], facts: dict[str, Any]) -> str:
         "the function words of languages with few sentences (Indonesian → Malay).",
         "- **Indonesian news from nlp-id**: out-of-domain Indonesian went from 22 of 40 "
         "wrong (all to Malay) to 7.",
-        "- **CLDR phrases, 10% of a language's mass; wordfreq's shared Serbo-Croatian list "
-        "dropped**: CLDR's translators write each locale in its own standard (Serbian "
-        "'nedelja', 'sledeće'; Croatian 'nedjelja', 'sljedeće'), where the one wordfreq "
-        "list gave both classes both forms. Out-of-domain 97.0% → 97.5% with CLDR, → 97.7% "
-        "without the shared list (hr 78.7% → 85.1%, sr 88.5% → 93.8%, id 85% → 90%); "
-        "held-out unchanged (98.6%). Shares of 5% and 20% did no better.",
+        "- **CLDR phrases, 10% of a language's mass**: CLDR's translators write each locale "
+        "in its own standard (Serbian 'nedelja', 'sledeće'; Croatian 'nedjelja', "
+        "'sljedeće'), as they do Bokmål and Danish, Indonesian and Malay. With them and "
+        "without wordfreq's shared Serbo-Croatian list, out-of-domain 97.0% → 97.7% (seed 0; "
+        "hr 78.7% → 85.1%, sr 88.5% → 93.8%); held-out unchanged. Shares of 5% and 20% did "
+        "no better. But seeds 1 and 2 (another held-out split, other snippets) gave 97.3% "
+        "and 97.2%: a single run moves by ±0.3 points, so the choices below were compared "
+        "on the mean of three seeds.",
+        "- **wordfreq's Serbo-Croatian list split by the reflex of yat**, not dropped: "
+        "without it Croatian lacked everyday words (nikad, nisam); given whole to both it "
+        "blurred vreme/vrijeme. Where the list holds an ijekavian form and its ekavian "
+        "counterpart (ije/je → e, -io → -eo: 214 pairs), Croatian gets the first, Serbian "
+        "the second, both get the rest. Mean out-of-domain 97.39% → 97.53%.",
+        "- **Word bags also drawn by frequency** (twice as many words again, drawn by "
+        "wordfreq's frequencies, which come from the same mix of sources for every "
+        "language): news says 'jeg', 'du', 'hva' far less than people do, and Danish's "
+        "news said them more than Bokmål's. With the split above, mean out-of-domain "
+        "97.70% (97.78, 97.72, 97.59), held-out 98.8% as before; training about 10 s "
+        "longer.",
         "- Rejected: dropping eld's ijekavian Serbian (Serbia writes ekavian) lost more "
         "Serbian than it won Croatian (96.8% → 96.5%).",
         "- **Script rules** (scripts.py) are exact by construction; calibration "

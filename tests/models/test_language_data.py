@@ -81,13 +81,45 @@ def test_split_keeps_both_spellings_of_a_sentence_on_one_side() -> None:
     assert dataset.split(groups, 0.1, seed=0) == (train, test)
 
 
-def test_word_bags_cover_each_word_twice() -> None:
+def test_word_bags_cover_each_word_and_draw_frequent_ones_more() -> None:
     bags = dataset.word_bags(seed=0)
     words = Counter(w for u in bags if u.label == "sv" for w in u.text.split(" "))
+    listed = [w for w, _ in sources.load_wordfreq()["sv"]]
 
-    assert set(words.values()) <= {dataset.BAG_COPIES, 2 * dataset.BAG_COPIES}
-    assert {"och", "jag", "inte"} <= set(words)
+    assert min(words[w] for w in set(listed)) >= dataset.BAG_COPIES
+    assert sum(words.values()) == len(listed) * (dataset.BAG_COPIES + dataset.FREQUENCY_DRAWS)
+    assert words["och"] > 50 * words[listed[-1]]
     assert all(len(u.text.split(" ")) <= dataset.WORDS_PER_BAG for u in bags)
+    assert dataset.word_bags(seed=0) == bags
+
+
+def test_serbo_croatian_words_are_split_by_the_reflex_of_yat() -> None:
+    pairs = [
+        (w, 0.001)
+        for w in [
+            "vrijeme",
+            "vreme",
+            "gdje",
+            "gde",
+            "vidio",
+            "video",
+            "nije",
+            "ne",
+            "njega",
+            "nega",
+            "nikad",
+            "tko",
+            "ko",
+        ]
+    ]
+
+    split = dataset.split_serbo_croatian(pairs)
+    hr = {w for w, _ in split["hr"]}
+    sr = {w for w, _ in split["sr-Latn"]}
+
+    assert hr - sr == {"vrijeme", "gdje", "vidio"}
+    assert sr - hr == {"vreme", "gde", "video"}
+    assert {"nije", "ne", "njega", "nega", "nikad", "tko", "ko"} <= hr & sr
 
 
 def test_out_of_domain_set_is_real_and_apart_from_training_text() -> None:
