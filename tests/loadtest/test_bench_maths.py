@@ -1,0 +1,120 @@
+"""The benchmark's arithmetic and parsing on fixed inputs (nothing timed, no servers)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from loadtest import bench, wrk
+from loadtest.sections import drain
+from loadtest.sections.common import BROKERS, Config
+from loadtest.sections.limit import LimitResult
+from loadtest.stats import Goal, percentile, ratio, window_rate
+
+# `wrk --latency` output as wrk 4.1 prints it, with the script's status line.
+WRK_OUTPUT = """\
+Running 10s test @ http://127.0.0.1:18931/v1/predictions
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    40.66ms   35.19ms   1.31s    74.74%
+    Req/Sec   154.32     62.67   260.00     57.89%
+  Latency Distribution
+     50%  827.00us
+     75%   64.18ms
+     90%  101.78ms
+     99%    1.18s
+  12345 requests in 10.01s, 75.83KB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:   1233.27
+Transfer/sec:     15.13KB
+PREDICTQ-STATUS accepted=12338 refused=7
+"""
+
+
+def test_wrk_parser_reads_counts_rates_and_latencies_in_their_units():
+    r = wrk.parse(WRK_OUTPUT)
+    assert r.requests == 12345
+    assert r.duration_s == pytest.approx(10.01)
+    assert r.requests_per_s == pytest.approx(1233.27)
+    assert r.p50_ms == pytest.approx(0.827)  # microseconds
+    assert r.p90_ms == pytest.approx(101.78)
+    assert r.p99_ms == pytest.approx(1180.0)  # seconds
+    assert (r.non_2xx, r.socket_errors, r.accepted, r.refused) == (7, 5, 12338, 7)
+    assert r.errors == 19
+
+
+def test_wrk_parser_counts_no_errors_when_wrk_reports_none():
+    clean = "\n".join(line for line in WRK_OUTPUT.splitlines()
+                      if "Socket errors" not in line and "Non-2xx" not in line)
+    r = wrk.parse(clean)
+    assert (r.non_2xx, r.socket_errors) == (0, 0)
+
+
+def test_wrk_parser_refuses_output_without_the_status_line():
+    with pytest.raises(ValueError, match="PREDICTQ-STATUS"):
+        wrk.parse(WRK_OUTPUT.replace("PREDICTQ-STATUS", "something else"))
+
+
+def test_lua_script_quotes_bodies_that_contain_long_bracket_closers():
+    body = '{"text": "a ]====] b"}'
+    script = wrk.lua_script([body, '{"text": "plain"}'])
+    assert f"[=====[{body}]=====]" in script
+    assert '[====[{"text": "plain"}]====]' in script
+
+
+def test_percentile_is_nearest_rank():
+    values = list(range(1, 101))  # 1..100
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([3, 1, 2], 50) == 2
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError):
+        percentile(values, 101)
+
+
+def test_drain_rate_is_count_over_the_span_of_done_stamps():
+    assert window_rate(5, [10.0, 10.5, 11.0, 11.5, 12.0]) == pytest.approx(2.5)
+    assert math.isnan(window_rate(1, [3.0]))
+    assert math.isnan(window_rate(2, [3.0, 3.0]))
+
+
+def test_ratio_and_goals():
+    assert ratio(3000, 600) == pytest.approx(5.0)
+    assert math.isnan(ratio(1, 0))
+    assert Goal("drain vs one-by-one", 5.0, 5, at_least=True).met
+    assert not Goal("p99", 100.1, 100, at_least=False, unit="ms").met
+    assert not Goal("missing", math.nan, 1, at_least=True).met
+    assert Goal("p99", 12.0, 50, at_least=False, unit="ms").row()[-1] == "met"
+
+
+def test_drain_goals_compare_one_worker_cells_with_the_limit():
+    cells = [drain.DrainCell(broker, batch, workers, 1000, rate, 0.0, 0.0)
+             for broker in BROKERS
+             for batch, workers, rate in ((1, 1, 200.0), (1, 2, 300.0),
+                                          (32, 1, 1500.0), (32, 2, 2500.0))]
+    limit = LimitResult({1: 600.0, 32: 2000.0, 128: 3000.0}, items=512)
+    goals = {g.name: g for g in drain.goals(cells, limit, 32)}
+    assert goals["rabbitmq: micro-batch drain vs limit (batch 32)"].figure == pytest.approx(75)
+    assert goals["embedded: micro-batch vs one-by-one drain"].figure == pytest.approx(7.5)
+    assert all(g.met for g in goals.values())
+
+
+def test_write_sections_replaces_ours_and_keeps_the_others(tmp_path):
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text("# Benchmarks\n\n## Model throughput: single vs batch\n\nkept\n\n"
+                   f"{bench.HEADINGS['limit']}\n\nold figures\n", encoding="utf-8")
+    cfg = Config(sections=("limit", "drain"), amqp_url="amqp://", model_dir=tmp_path,
+                       workdir=tmp_path, command="python loadtest/bench.py")
+    sections = [bench.Section(key, f"new {key} figures", "0.1", "0.2", "today", 1.0)
+                for key in ("limit", "drain")]
+    bench.write_sections(sections, cfg, doc)
+    text = doc.read_text(encoding="utf-8")
+    assert "kept" in text and "old figures" not in text
+    assert text.index("## Model throughput") < text.index(bench.HEADINGS["limit"]) \
+        < text.index(bench.HEADINGS["drain"])
+    assert text.count(bench.HEADINGS["limit"]) == 1
+    assert "new limit figures" in text and "new drain figures" in text
