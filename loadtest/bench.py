@@ -51,7 +51,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +61,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from loadtest import harness, wrk
 from loadtest.sections import drain, intake, latency, limit, memory
 from loadtest.sections.common import DEFAULT_AMQP, MODEL, Config
+from loadtest.stats import Goal, table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
 SECTIONS = ("limit", "drain", "intake", "latency", "memory")
 HEADINGS = {
+    "summary": "## Issue #6 goals at a glance",
     "limit": "## Limit: the language model in-process",
     "drain": "## Worker drain rate",
     "intake": "## Intake through gunicorn",
@@ -87,7 +89,25 @@ def machine() -> str:
     import sklearn
 
     return (f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.machine()}, "
-            f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}")
+            f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
+            f"{revision()}")
+
+
+def revision() -> str:
+    """The commit measured, and whether the code differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=harness.REPO, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "predictq",
+                    "api", "worker", "models")
+    except (OSError, subprocess.SubprocessError):
+        return "commit unknown"
+    if not commit:
+        return "commit unknown"
+    return f"commit {commit}" + (" with uncommitted changes to the service" if dirty else "")
 
 
 def load_avg() -> str:
@@ -96,18 +116,22 @@ def load_avg() -> str:
 
 @dataclass
 class Section:
+    """One measured section, ready to print or write."""
+
     key: str
     body: str
     load_before: str
     load_after: str
     when: str
     seconds: float
+    command: str
+    goals: list[Goal] = field(default_factory=list)
 
-    def markdown(self, cfg: Config, machine_line: str) -> str:
+    def markdown(self, machine_line: str) -> str:
         return (f"{HEADINGS[self.key]}\n\n"
-                f"Measured by `loadtest/bench.py`: `{cfg.command}`\n\n"
+                f"Measured by `loadtest/bench.py`: `{self.command}`\n\n"
                 f"{self.when}, {machine_line}; load average (1/5/15 min) {self.load_before} "
-                f"before and {self.load_after} after this section ({self.seconds:.0f} s).\n\n"
+                f"at the start and {self.load_after} at the end ({self.seconds:.0f} s).\n\n"
                 f"{self.body}\n")
 
 
@@ -118,22 +142,38 @@ def run_section(key: str, cfg: Config, results: dict[str, Any]) -> Section:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     module = MODULES[key]
     results[key] = module.measure(cfg)
+    goals: list[Goal] = []
     if key == "drain":  # its ratios are against the limit measured in this run
         body = drain.render(results["drain"], results.get("limit"), cfg)
+        goals = drain.goals(results["drain"], results.get("limit"), cfg.batch_size)
     else:
         body = module.render(results[key], cfg)
-    section = Section(key, body, before, load_avg(), when, time.monotonic() - started)
-    print("\n" + section.markdown(cfg, machine()), flush=True)
+        if key != "limit":
+            goals = module.goals(results[key])
+    section = Section(key, body, before, load_avg(), when, time.monotonic() - started,
+                      cfg.command, goals)
+    print("\n" + section.markdown(machine()), flush=True)
     return section
 
 
-def write_sections(sections: Sequence[Section], cfg: Config, doc: Path = DOC) -> None:
+def summary(sections: Sequence[Section]) -> Section:
+    """Every goal of the run in one table, with the section it comes from."""
+    rows = [[HEADINGS[s.key].removeprefix("## "), *g.row()] for s in sections for g in s.goals]
+    body = ("Each figure is explained in its section below; all from the same run.\n\n"
+            + table(["section", "goal (issue #6)", "measured", "target", ""], rows,
+                    right=(2, 3)))
+    first = sections[0]
+    return Section("summary", body, first.load_before, sections[-1].load_after, first.when,
+                   sum(s.seconds for s in sections), first.command)
+
+
+def write_sections(sections: Sequence[Section], doc: Path = DOC) -> None:
     """Replace each of our sections in `doc`, or add it after the others; every other
     section (e.g. bench_models.py's) stays as it is."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     line = machine()
     for s in sections:
-        new = s.markdown(cfg, line)
+        new = s.markdown(line)
         pattern = re.compile(rf"^{re.escape(HEADINGS[s.key])}\n.*?(?=^## |\Z)", re.S | re.M)
         if pattern.search(text):
             text = pattern.sub(lambda _, new=new: new + "\n", text)
@@ -216,10 +256,8 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # clean up as on Ctrl-C
+def run(args: argparse.Namespace, argv: Sequence[str]) -> list[Section]:
+    """Measure the chosen sections in a temporary directory removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="predictq-bench-") as tmp:
         workdir = Path(tempfile.mkdtemp(prefix="predictq-bench-")) if args.keep else Path(tmp)
         if args.keep:
@@ -230,9 +268,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if model_dir is None:
             cfg.model_dir = train_model(workdir)
         results: dict[str, Any] = {}
-        sections = [run_section(key, cfg, results) for key in cfg.sections]
+        return [run_section(key, cfg, results) for key in cfg.sections]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    # Ctrl-C and SIGTERM unwind through every `finally`: processes stopped, queues and
+    # temporary directories removed. (SIGINT too, in case a shell started us ignoring it.)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        sections = run(args, argv)
+    except KeyboardInterrupt:
+        print("\ninterrupted: processes stopped, temporary files removed", file=sys.stderr)
+        return 130
+    if set(SECTIONS) <= {s.key for s in sections}:  # a partial run has no summary
+        sections.insert(0, summary(sections))
+        print("\n" + sections[0].markdown(machine()), flush=True)
     if args.write:
-        write_sections(sections, cfg)
+        write_sections(sections)
         print(f"wrote {len(sections)} section(s) to {DOC}")
     return 0
 

@@ -24,6 +24,7 @@ DEFAULT_AMQP = os.environ.get("PREDICTQ_TEST_AMQP_URL", "amqp://guest:guest@127.
 BROKERS = ("embedded", "rabbitmq")
 MODEL = "language"
 
+
 @dataclass
 class Config:
     """What one run measures and how big; `--quick` shrinks every size."""
@@ -55,6 +56,7 @@ class Config:
         """The worker default micro-batch size (PREDICTQ_BATCH_SIZE's default)."""
         return Settings().batch_size
 
+
 def real_texts(n: int, seed: int = 6) -> list[str]:
     """`n` UDHR sentences of mixed languages (the corpus is in language order, so it is
     shuffled with a fixed seed), repeated if the corpus has fewer."""
@@ -64,26 +66,32 @@ def real_texts(n: int, seed: int = 6) -> list[str]:
     picked = random.Random(seed).sample(texts, min(n, len(texts)))
     return [picked[i % len(picked)] for i in range(n)]
 
+
 def single_body(text: str) -> str:
     return json.dumps({"model": MODEL, "input": {"text": text}}, ensure_ascii=False)
+
 
 def batch_body(texts: Sequence[str]) -> str:
     return json.dumps({"model": MODEL, "inputs": [{"text": t} for t in texts]},
                       ensure_ascii=False)
 
+
 def broker_url(cfg: Config, broker: str) -> str:
     return cfg.amqp_url if broker == "rabbitmq" else ""
+
 
 def open_store_for(env: dict[str, str]):
     from predictq.store import open_store
 
     return open_store(Settings.from_env(harness.settings_env(env)).resolved_store_url)
 
+
 def fetch_jobs(store, ids: Sequence[str]) -> list[Job]:
     jobs: list[Job] = []
     for lo in range(0, len(ids), 500):
         jobs += store.get_many(ids[lo:lo + 500])
     return jobs
+
 
 def wait_all_done(store, n: int, procs: Processes, timeout_s: float) -> None:
     """Poll the store until `n` jobs are done; raise on a failed job, a dead worker or
@@ -101,11 +109,13 @@ def wait_all_done(store, n: int, procs: Processes, timeout_s: float) -> None:
                                f"{timeout_s:.0f} s: {dict(counts)}")
         time.sleep(0.25)
 
+
 def start_api(cfg: Config, procs: Processes, env: dict[str, str]) -> str:
     url = f"http://127.0.0.1:{env['PREDICTQ_PORT']}"
     procs.spawn("api", ["api"], env)
     harness.wait_api(url, procs)
     return url
+
 
 @dataclass
 class Stack:
@@ -116,6 +126,7 @@ class Stack:
     procs: Processes
     store: Any
     workers: list[subprocess.Popen] = field(default_factory=list)
+
 
 @contextlib.contextmanager
 def running_stack(cfg: Config, tag: str, workers: int) -> Iterator[Stack]:
@@ -139,6 +150,7 @@ def running_stack(cfg: Config, tag: str, workers: int) -> Iterator[Stack]:
     finally:
         harness.delete_queues(cfg.amqp_url, prefix)
 
+
 @dataclass
 class Outcomes:
     """What became of an open-loop run's submissions."""
@@ -151,6 +163,7 @@ class Outcomes:
     @property
     def failures(self) -> int:
         return self.rejected + self.late
+
 
 def outcomes(stack: Stack, sends: Sequence[openloop.Send], timeout_s: float) -> Outcomes:
     """Wait up to `timeout_s` for the accepted jobs to finish, then classify every send:

@@ -40,6 +40,7 @@ class IntakeRun:
     def lost(self) -> int:
         return max(0, self.result.accepted * self.per_request - self.stored)
 
+
 def intake_runs(cfg: Config, broker: str, texts: Sequence[str]) -> list[IntakeRun]:
     """Single then bulk wrk runs against one fresh API (no workers) on `broker`."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"intake-{broker}-", dir=cfg.workdir))
@@ -74,10 +75,12 @@ def intake_runs(cfg: Config, broker: str, texts: Sequence[str]) -> list[IntakeRu
             harness.delete_queues(cfg.amqp_url, prefix)
     return runs
 
+
 def measure(cfg: Config) -> list[IntakeRun]:
     wrk.require_wrk()
     texts = real_texts(4000)
     return [run for broker in ("rabbitmq", "embedded") for run in intake_runs(cfg, broker, texts)]
+
 
 def goals(runs: Sequence[IntakeRun]) -> list[Goal]:
     goals = []
@@ -96,6 +99,7 @@ def goals(runs: Sequence[IntakeRun]) -> list[Goal]:
     goals += [Goal(f"{r.broker} {r.kind}: accepted but not stored", float(r.lost), 0, False)
               for r in runs]
     return goals
+
 
 def render(runs: Sequence[IntakeRun], cfg: Config) -> str:
     rows = [[r.broker, f"{r.kind} ({r.per_request:,}/request)", str(r.connections),

@@ -35,6 +35,7 @@ class LatencyRow:
     def failures(self) -> int:
         return self.rejected + self.late
 
+
 def latency_row(stack: Stack, rate: float, cfg: Config, bodies: list[bytes]) -> LatencyRow:
     sends = openloop.run(stack.url + "/v1/predictions", bodies, rate, cfg.latency_s)
     out = outcomes(stack, sends, cfg.done_timeout_s)
@@ -48,12 +49,14 @@ def latency_row(stack: Stack, rate: float, cfg: Config, bodies: list[bytes]) -> 
           f"{row.max_lag_ms:.0f} ms", flush=True)
     return row
 
+
 def measure(cfg: Config) -> list[LatencyRow]:
     bodies = [single_body(t).encode() for t in real_texts(500)]
     with running_stack(cfg, "latency", workers=2) as stack:
         openloop.run(stack.url + "/v1/predictions", bodies, 50, 1.0)  # warm-up
         time.sleep(1.0)
         return [latency_row(stack, rate, cfg, bodies) for rate in cfg.rates]
+
 
 def goals(rows: Sequence[LatencyRow]) -> list[Goal]:
     goals = []
@@ -63,6 +66,7 @@ def goals(rows: Sequence[LatencyRow]) -> list[Goal]:
                       Goal("submit→done p99 at 200/s", r.p99, 100, False, "ms")]
     goals += [Goal(f"failures at {r.rate:,.0f}/s", float(r.failures), 0, False) for r in rows]
     return goals
+
 
 def render(rows: Sequence[LatencyRow], cfg: Config) -> str:
     table_rows = [[fmt(r.rate, "/s"), fmt(r.achieved, "/s"), f"{r.scheduled:,}",

@@ -20,6 +20,7 @@ class LimitResult:
     rates: dict[int, float]  # batch size → items/s
     items: int
 
+
 def measure(cfg: Config) -> LimitResult:
     """Best-of-`repeat` items/s of `LoadedModel.predict` over real texts, per batch size."""
     from models.loading import LoadedModel
@@ -41,6 +42,7 @@ def measure(cfg: Config) -> LimitResult:
         rates[size] = len(items) / best
         print(f"  limit: batches of {size}: {rates[size]:,.0f} items/s", flush=True)
     return LimitResult(rates, len(items))
+
 
 def render(r: LimitResult, cfg: Config) -> str:
     rows = [[f"{size}", fmt(rate, "/s")] for size, rate in r.rates.items()]

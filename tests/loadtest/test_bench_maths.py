@@ -8,7 +8,7 @@ import pytest
 
 from loadtest import bench, wrk
 from loadtest.sections import drain
-from loadtest.sections.common import BROKERS, Config
+from loadtest.sections.common import BROKERS
 from loadtest.sections.limit import LimitResult
 from loadtest.stats import Goal, percentile, ratio, window_rate
 
@@ -92,7 +92,7 @@ def test_ratio_and_goals():
 
 
 def test_drain_goals_compare_one_worker_cells_with_the_limit():
-    cells = [drain.DrainCell(broker, batch, workers, 1000, rate, 0.0, 0.0)
+    cells = [drain.DrainCell(broker, batch, workers, 1000, rate, rate, 0.0, 0.0)
              for broker in BROKERS
              for batch, workers, rate in ((1, 1, 200.0), (1, 2, 300.0),
                                           (32, 1, 1500.0), (32, 2, 2500.0))]
@@ -107,14 +107,24 @@ def test_write_sections_replaces_ours_and_keeps_the_others(tmp_path):
     doc = tmp_path / "BENCHMARKS.md"
     doc.write_text("# Benchmarks\n\n## Model throughput: single vs batch\n\nkept\n\n"
                    f"{bench.HEADINGS['limit']}\n\nold figures\n", encoding="utf-8")
-    cfg = Config(sections=("limit", "drain"), amqp_url="amqp://", model_dir=tmp_path,
-                       workdir=tmp_path, command="python loadtest/bench.py")
-    sections = [bench.Section(key, f"new {key} figures", "0.1", "0.2", "today", 1.0)
+    sections = [bench.Section(key, f"new {key} figures", "0.1", "0.2", "today", 1.0,
+                              "python loadtest/bench.py")
                 for key in ("limit", "drain")]
-    bench.write_sections(sections, cfg, doc)
+    bench.write_sections(sections, doc)
     text = doc.read_text(encoding="utf-8")
     assert "kept" in text and "old figures" not in text
     assert text.index("## Model throughput") < text.index(bench.HEADINGS["limit"]) \
         < text.index(bench.HEADINGS["drain"])
     assert text.count(bench.HEADINGS["limit"]) == 1
     assert "new limit figures" in text and "new drain figures" in text
+
+
+def test_summary_lists_every_goal_with_its_section():
+    met = Goal("a", 1.0, 0, at_least=True)
+    missed = Goal("b", 5.0, 1, at_least=False)
+    sections = [bench.Section(key, "body", "1", "2", "today", 10.0, "cmd", goals)
+                for key, goals in (("limit", []), ("drain", [met]), ("memory", [missed]))]
+    s = bench.summary(sections)
+    assert s.key == "summary" and s.seconds == 30.0
+    assert "| Worker drain rate | a |" in s.body
+    assert "| Worker memory under steady load | b |" in s.body and "**not met**" in s.body
