@@ -10,7 +10,7 @@ Six real-text sources, each human-written (see data/PROVENANCE.md):
 - wordfreq: the most frequent words of each language (subtitles, news, Wikipedia...).
   Words, not sentences: they are turned into short "bags of words" drawn by frequency,
   which teach the everyday vocabulary that news text lacks (none for et, eu, kk, war;
-  its one Serbo-Croatian list is not used, see WORDFREQ_LABELS);
+  its one Serbo-Croatian list is split between hr and sr, see WORDFREQ_LABELS);
 - cldr: short phrases CLDR's translators wrote per locale (emoji names, dates, units,
   country and language names), training only.
 
