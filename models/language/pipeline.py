@@ -38,6 +38,13 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # and that absence is evidence.
     "alpha": 0.01,
     "lowercase": True,
+    # Word counts multiplied by this. A text has about four character n-grams per
+    # letter and one word per five or six letters, so unweighted the character model
+    # outvoted the words: "hva", "meg", "å" (Bokmål only) lost to the dozens of character
+    # n-grams of "jeg", "ikke", "du", which Danish's chattier training text says more.
+    # Mean out-of-domain accuracy over three seeds: 97.70% (1), 97.84% (2), 97.90% (3),
+    # about 97.84% (4); held-out 98.78% -> 98.84%.
+    "word_weight": 3.0,
 }
 
 
@@ -86,7 +93,8 @@ def build_pipeline(**params: Any) -> Pipeline:
                     token_pattern=r"(?u)\b\w+\b",
                 ),
             ),
-        ]
+        ],
+        transformer_weights={"word": float(p["word_weight"])},
     )
     # fit_prior=False: every language equally likely a priori. The training mix says
     # nothing about what users send, and a uniform prior keeps the small classes (Waray,
