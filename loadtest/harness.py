@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -133,7 +134,7 @@ def get_json(url: str, timeout: float = 2.0) -> dict:
         return json.load(r)
 
 
-def wait_until(ready, what: str, procs: Processes, timeout: float = 60.0,
+def wait_until(ready: Callable[[], bool], what: str, procs: Processes, timeout: float = 60.0,
                interval: float = 0.2) -> None:
     """Poll `ready()` until it is true; raise naming `what` on timeout or a dead child."""
     deadline = time.monotonic() + timeout

@@ -13,12 +13,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from loadtest import harness, openloop
 from loadtest.harness import Processes
 from predictq.jobs import Job, Status
 from predictq.settings import Settings
+from predictq.store import Store, open_store
 
 DEFAULT_AMQP = os.environ.get("PREDICTQ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 BROKERS = ("embedded", "rabbitmq")
@@ -80,20 +80,20 @@ def broker_url(cfg: Config, broker: str) -> str:
     return cfg.amqp_url if broker == "rabbitmq" else ""
 
 
-def open_store_for(env: dict[str, str]):
-    from predictq.store import open_store
-
+def open_store_for(env: dict[str, str]) -> Store:
+    """The store the children configured by `env` use, opened in this process."""
     return open_store(Settings.from_env(harness.settings_env(env)).resolved_store_url)
 
 
-def fetch_jobs(store, ids: Sequence[str]) -> list[Job]:
+def fetch_jobs(store: Store, ids: Sequence[str]) -> list[Job]:
+    """The jobs with these ids, read 500 at a time."""
     jobs: list[Job] = []
     for lo in range(0, len(ids), 500):
         jobs += store.get_many(ids[lo:lo + 500])
     return jobs
 
 
-def wait_all_done(store, n: int, procs: Processes, timeout_s: float) -> None:
+def wait_all_done(store: Store, n: int, procs: Processes, timeout_s: float) -> None:
     """Poll the store until `n` jobs are done; raise on a failed job, a dead worker or
     a timeout, with the counts."""
     deadline = time.monotonic() + timeout_s
@@ -111,6 +111,7 @@ def wait_all_done(store, n: int, procs: Processes, timeout_s: float) -> None:
 
 
 def start_api(cfg: Config, procs: Processes, env: dict[str, str]) -> str:
+    """Start `predictq api` with `env`; return its URL once /healthz says ok."""
     url = f"http://127.0.0.1:{env['PREDICTQ_PORT']}"
     procs.spawn("api", ["api"], env)
     harness.wait_api(url, procs)
@@ -124,7 +125,7 @@ class Stack:
     url: str
     env: dict[str, str]
     procs: Processes
-    store: Any
+    store: Store
     workers: list[subprocess.Popen] = field(default_factory=list)
 
 
