@@ -50,16 +50,18 @@ class Goal:
     target: float
     at_least: bool  # True: figure >= target is met; False: figure <= target is met
     unit: str = ""
+    caveat: str = ""  # why the figure cannot count (e.g. measured over survivors only)
 
     @property
     def met(self) -> bool:
-        if math.isnan(self.figure):
+        if math.isnan(self.figure) or self.caveat:
             return False
         return self.figure >= self.target if self.at_least else self.figure <= self.target
 
     def row(self) -> list[str]:
         sign = "≥" if self.at_least else "≤"
-        return [self.name, fmt(self.figure, self.unit), f"{sign} {fmt(self.target, self.unit)}",
+        figure = fmt(self.figure, self.unit) + (f" ({self.caveat})" if self.caveat else "")
+        return [self.name, figure, f"{sign} {fmt(self.target, self.unit)}",
                 "met" if self.met else "**not met**"]
 
 

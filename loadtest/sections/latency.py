@@ -59,11 +59,18 @@ def measure(cfg: Config) -> list[LatencyRow]:
 
 
 def goals(rows: Sequence[LatencyRow]) -> list[Goal]:
+    """The 200/s latency goals, which count only if that rate was really offered and
+    every submission got done: percentiles of the survivors alone flatter a stall."""
     goals = []
     for r in rows:
         if r.rate == 200:
-            goals += [Goal("submit→done p50 at 200/s", r.p50, 25, False, "ms"),
-                      Goal("submit→done p99 at 200/s", r.p99, 100, False, "ms")]
+            caveat = ""
+            if r.failures:
+                caveat = f"{r.failures:,} failed"
+            elif r.achieved < 0.95 * r.rate:
+                caveat = f"only {r.achieved:,.0f}/s sent"
+            goals += [Goal("submit→done p50 at 200/s", r.p50, 25, False, "ms", caveat),
+                      Goal("submit→done p99 at 200/s", r.p99, 100, False, "ms", caveat)]
     goals += [Goal(f"failures at {r.rate:,.0f}/s", float(r.failures), 0, False) for r in rows]
     return goals
 

@@ -14,7 +14,7 @@ from loadtest.sections.common import (
     running_stack,
     single_body,
 )
-from loadtest.stats import Goal, fmt, goals_table, table
+from loadtest.stats import Goal, fmt, goals_table, percentile, table
 
 
 @dataclass
@@ -25,6 +25,8 @@ class MemoryResult:
     warmup_s: float
     achieved: float
     failures: int
+    p50_ms: float  # submit→done over the whole run, 1 worker
+    p99_ms: float
 
     def _after_warmup(self) -> list[int]:
         return [kib for t, kib in self.samples if t >= self.warmup_s] or [self.samples[-1][1]]
@@ -72,13 +74,17 @@ def measure(cfg: Config) -> MemoryResult:
         finally:
             stop.set()
             sampler.join()
-        failures = outcomes(stack, sends, cfg.done_timeout_s).failures
+        out = outcomes(stack, sends, cfg.done_timeout_s)
+    failures = out.failures
     result = MemoryResult(cfg.memory_minutes, cfg.memory_rate, samples,
                           warmup_s=min(60.0, duration / 6),
-                          achieved=openloop.achieved_rate(sends), failures=failures)
+                          achieved=openloop.achieved_rate(sends), failures=failures,
+                          p50_ms=percentile(out.latencies_ms, 50),
+                          p99_ms=percentile(out.latencies_ms, 99))
     print(f"  memory: worker RSS start {result.start_mib:.1f} MiB, end {result.end_mib:.1f} "
           f"MiB, max {result.max_mib:.1f} MiB ({result.growth_pct:+.1f}%), "
-          f"{len(sends):,} submissions, failures {failures}", flush=True)
+          f"{len(sends):,} submissions, failures {failures}, submit→done p50 "
+          f"{result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms", flush=True)
     return result
 
 
@@ -91,13 +97,15 @@ def goals(r: MemoryResult) -> list[Goal]:
 def render(r: MemoryResult, cfg: Config) -> str:
     rows = [[f"{r.minutes:g} min", fmt(r.rate, "/s"), fmt(r.achieved, "/s"),
              fmt(r.start_mib, "MiB"), fmt(r.end_mib, "MiB"), fmt(r.max_mib, "MiB"),
-             f"{r.growth_pct:+.1f}%", str(r.failures)]]
+             f"{r.growth_pct:+.1f}%", str(r.failures), fmt(r.p50_ms, "ms"),
+             fmt(r.p99_ms, "ms")]]
     header = ["duration", "load", "achieved", "RSS start (after warm-up)", "RSS end",
-              "RSS max", "growth", "failures"]
+              "RSS max", "growth", "failures", "submit→done p50", "p99"]
     samples = ", ".join(f"{t:.0f} s {kib / 1024:.1f}" for t, kib in r.samples)
     return (f"`predictq api` + 1 × `predictq worker` on RabbitMQ, open-loop single "
             f"submissions at {r.rate:,.0f}/s; the worker's VmRSS from /proc every "
             f"~{min(15.0, r.minutes * 5):.0f} s. Start is the first sample after "
-            f"{r.warmup_s:.0f} s of warm-up. Flat means grew by at most 10%.\n\n"
-            + table(header, rows, right=tuple(range(8))) + "\n\n"
+            f"{r.warmup_s:.0f} s of warm-up. Flat means grew by at most 10%. The "
+            "latencies are a by-product: one worker, the whole run.\n\n"
+            + table(header, rows, right=tuple(range(10))) + "\n\n"
             + f"Samples (s, MiB): {samples}.\n\n" + goals_table(goals(r)))

@@ -128,3 +128,19 @@ def test_summary_lists_every_goal_with_its_section():
     assert s.key == "summary" and s.seconds == 30.0
     assert "| Worker drain rate | a |" in s.body
     assert "| Worker memory under steady load | b |" in s.body and "**not met**" in s.body
+
+
+def test_latency_goals_do_not_count_percentiles_of_a_run_with_failures():
+    from loadtest.sections import latency
+
+    def row(failures: int, achieved: float) -> latency.LatencyRow:
+        return latency.LatencyRow(200.0, achieved, 4000, failures, 0, 1.0,
+                                  20.0, 40.0, 90.0, 120.0)
+
+    ok = {g.name: g for g in latency.goals([row(0, 199.0)])}
+    assert ok["submit→done p50 at 200/s"].met and ok["submit→done p99 at 200/s"].met
+    failed = {g.name: g for g in latency.goals([row(7, 199.0)])}
+    assert not failed["submit→done p50 at 200/s"].met
+    assert "(7 failed)" in failed["submit→done p50 at 200/s"].row()[1]
+    slow = {g.name: g for g in latency.goals([row(0, 120.0)])}
+    assert not slow["submit→done p99 at 200/s"].met
