@@ -25,6 +25,7 @@ class _Gunicorn(BaseApplication):
             # gunicorn's control socket lives at one path per user: two servers on one
             # machine (tests, several deployments) would fight over it.
             "control_socket_disable": True,
+            "worker_exit": _close_services,
         }.items():
             self.cfg.set(key, value)
 
@@ -32,6 +33,13 @@ class _Gunicorn(BaseApplication):
         from api.app import create_app
 
         return create_app(self.settings)
+
+
+def _close_services(server: object, worker: object) -> None:
+    # Writes what a worker still holds (published marks) before its process ends.
+    app = getattr(worker, "wsgi", None)
+    if app is not None:
+        app.extensions["predictq"].close()
 
 
 def serve(settings: Settings) -> None:

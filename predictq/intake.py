@@ -1,7 +1,8 @@
 """Submitting and reading jobs: the use cases behind the REST API, free of Flask.
 
 Order matters for "accepted means never lost": the job is written to the store first,
-then published with a broker confirm, then marked published. The store write is the
+then published with a broker confirm, then marked published (in the background, many at
+once: predictq.publish_marks). The store write is the
 commitment: if the broker is down the caller still hears 202, and the sweeper
 (predictq.sweeper) publishes the job when the broker is back. If the store is down
 nothing is accepted (503).
@@ -19,6 +20,7 @@ from models.registry import ModelSpec, get_spec
 from predictq.errors import BrokerUnavailable, InvalidInput, InvalidRequest, NotFound, UnknownModel
 from predictq.jobs import Job
 from predictq.messaging import Publisher
+from predictq.publish_marks import PublishedMarks
 from predictq.settings import Settings
 from predictq.store import Store
 
@@ -30,6 +32,7 @@ class Intake:
         self.settings = settings
         self.store = store
         self.publisher = publisher
+        self.marks = PublishedMarks(store)
 
     def submit(self, body: Any, idempotency_key: str | None = None) -> Job:
         """Validate, store and publish one submission; return its job."""
@@ -64,8 +67,12 @@ class Intake:
                 log.info("broker unavailable, %d job(s) left to the sweeper: %s",
                          len(pending), exc.message)
             else:
-                self.store.mark_published([job.tracking_id for job in pending])
+                self.marks.add(job.tracking_id for job in pending)
         return stored
+
+    def close(self) -> None:
+        """Write the pending published marks (see predictq.publish_marks)."""
+        self.marks.close()
 
     def _parse(self, body: Any, *, many: bool) -> tuple[ModelSpec, list[dict]]:
         if not isinstance(body, dict):

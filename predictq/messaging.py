@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import amqp
+from amqp import spec as amqp_spec
+from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.transport import filesystem
 from kombu.transport.virtual import Empty
@@ -26,6 +29,7 @@ from kombu.utils.json import dumps, loads
 
 from predictq import presence
 from predictq.errors import BrokerUnavailable
+from predictq.group_commit import GroupCommit
 from predictq.jobs import Job
 from predictq.settings import Settings
 
@@ -148,8 +152,12 @@ def dead_letter(producer: Producer, settings: Settings, body: Any, *, reason: st
     )
 
 
-def connect(settings: Settings) -> Connection:
-    """A lazy kombu connection for the configured broker; nothing is opened yet."""
+def connect(settings: Settings, *, confirm_each: bool = True) -> Connection:
+    """A lazy kombu connection for the configured broker; nothing is opened yet.
+
+    On AMQP each publish waits for its confirm, unless `confirm_each` is False: then
+    the caller selects confirm mode and waits for confirms itself (the Publisher).
+    """
     if settings.uses_embedded_broker:
         folder = settings.queue_dir.resolve()
         for sub in ("messages", "control"):
@@ -169,7 +177,7 @@ def connect(settings: Settings) -> Connection:
         heartbeat=30,
         connect_timeout=5,
         # polling_interval only matters to polling transports (memory:// in the tests).
-        transport_options={"confirm_publish": True,
+        transport_options={"confirm_publish": confirm_each,
                            "polling_interval": settings.poll_interval_ms / 1000},
     )
 
@@ -193,11 +201,14 @@ class QueueStats:
 class Publisher:
     """Publishes jobs with confirms; one per process, shared by its threads.
 
-    kombu connections are not thread-safe, so publishes are serialised by a lock; the
-    confirm round trip on a local broker is well under a millisecond.
+    kombu connections are not thread-safe, so one thread at a time uses the connection.
+    Concurrent publishes are grouped (predictq.group_commit): the leader publishes
+    everyone's messages, then waits once for the broker to confirm them all, instead
+    of one confirm round trip per message in turn.
     """
 
     BACKOFF_S = 1.0
+    CONFIRM_TIMEOUT_S = 10.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -205,8 +216,11 @@ class Publisher:
         self._lock = threading.Lock()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: _Confirms | None = None  # on AMQP only; the others have no confirms
         self._declared: set[str] = set()
         self._pid = os.getpid()
+        self._group: GroupCommit[tuple[Sequence[Job], str], None] = GroupCommit(
+            self._publish_batch)
 
     def publish(self, jobs: Sequence[Job], family: str) -> None:
         """Publish every job to its family's queue; raise BrokerUnavailable on failure.
@@ -214,29 +228,51 @@ class Publisher:
         After a failure, publishes fail fast for BACKOFF_S instead of each request
         waiting out connection attempts: the jobs are stored and the sweeper retries.
         """
-        queue = queue_for(self.settings, family)
+        self._group.submit((jobs, family))
+
+    def _publish_batch(self, batch: Sequence[tuple[Sequence[Job], str]]) -> list[None]:
         with self._lock:
             if time.monotonic() < self._down_until:
                 raise BrokerUnavailable("broker unavailable (retrying shortly)")
+            # A connection that went stale while idle (broker restarted) fails on first
+            # use: one retry on a fresh connection. Messages the broker took before the
+            # failure are published twice; workers drop the duplicates.
+            fresh = self._producer is None
             try:
-                producer = self._ensure_producer()
-                for job in jobs:
-                    producer.publish(
-                        message_body(job),
-                        exchange=queue.exchange,
-                        routing_key=family,
-                        serializer="json",
-                        delivery_mode=2,
-                        declare=[] if queue.name in self._declared else [queue],
-                        retry=True,
-                        retry_policy={"max_retries": 2, "interval_start": 0.1,
-                                      "interval_step": 0.2},
-                    )
-                    self._declared.add(queue.name)
+                try:
+                    self._publish_confirmed(batch)
+                except Exception:
+                    if fresh:
+                        raise
+                    self._reset()
+                    self._publish_confirmed(batch)
             except Exception as exc:
                 self._reset()
                 self._down_until = time.monotonic() + self.BACKOFF_S
-                raise BrokerUnavailable(f"could not publish to {queue.name}: {exc}") from exc
+                names = sorted({queue_name(self.settings, family) for _, family in batch})
+                raise BrokerUnavailable(f"could not publish to {', '.join(names)}: {exc}") \
+                    from exc
+        return [None] * len(batch)
+
+    def _publish_confirmed(self, batch: Sequence[tuple[Sequence[Job], str]]) -> None:
+        producer = self._ensure_producer()
+        confirms = self._confirms
+        for jobs, family in batch:
+            queue = queue_for(self.settings, family)
+            for job in jobs:
+                producer.publish(
+                    message_body(job),
+                    exchange=queue.exchange,
+                    routing_key=family,
+                    serializer="json",
+                    delivery_mode=2,
+                    declare=[] if queue.name in self._declared else [queue],
+                )
+                self._declared.add(queue.name)
+                if confirms is not None:
+                    confirms.published()
+        if confirms is not None:
+            confirms.wait(self.CONFIRM_TIMEOUT_S)
 
     def stats(self, families: Iterable[str] = FAMILIES) -> list[QueueStats]:
         """Depth and consumer count per queue, as the broker reports them."""
@@ -270,18 +306,56 @@ class Publisher:
 
     def _ensure_producer(self) -> Producer:
         if self._pid != os.getpid():  # inherited across fork: the socket is not ours
-            self._connection = self._producer = None
+            self._connection = self._producer = self._confirms = None
             self._declared.clear()
             self._pid = os.getpid()
         if self._producer is None:
-            self._connection = connect(self.settings)
+            self._connection = connect(self.settings, confirm_each=False)
             self._connection.ensure_connection(max_retries=1, timeout=5)
-            self._producer = Producer(self._connection.channel())
+            channel = self._connection.channel()
+            if isinstance(channel, amqp.Channel):
+                channel.confirm_select()
+                self._confirms = _Confirms(channel)
+            self._producer = Producer(channel)
         return self._producer
 
     def _reset(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):  # closing a broken connection may fail too
                 self._connection.release()
-        self._connection = self._producer = None
+        self._connection = self._producer = self._confirms = None
         self._declared.clear()
+
+
+class _Confirms:
+    """Tracks publisher confirms on one AMQP channel in confirm mode.
+
+    The broker numbers a channel's publishes 1, 2, … and acks them, one by one or many
+    at once (`multiple`), possibly out of order; a nack means it lost the message.
+    """
+
+    def __init__(self, channel: amqp.Channel) -> None:
+        self.channel = channel
+        self.outstanding: set[int] = set()
+        self.next_tag = 1  # every publish on the channel must go through published()
+
+    def published(self) -> None:
+        self.outstanding.add(self.next_tag)
+        self.next_tag += 1
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.outstanding:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(self.outstanding)} publish(es) not confirmed")
+            self.channel.wait([amqp_spec.Basic.Ack, amqp_spec.Basic.Nack],
+                              callback=self._on_confirm, timeout=left)
+
+    def _on_confirm(self, method: Any, delivery_tag: int, multiple: bool, *_: Any) -> None:
+        if method == amqp_spec.Basic.Nack:
+            raise MessageNacked(f"the broker refused publish {delivery_tag}")
+        if multiple:
+            self.outstanding = {tag for tag in self.outstanding if tag > delivery_tag}
+        else:
+            self.outstanding.discard(delivery_tag)

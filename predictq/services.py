@@ -26,5 +26,6 @@ class Services:
         return cls(settings, store, publisher, Intake(settings, store, publisher))
 
     def close(self) -> None:
+        self.intake.close()
         self.publisher.close()
         self.store.close()

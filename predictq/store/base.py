@@ -52,9 +52,10 @@ class Store(ABC):
         """Count a delivery of each listed job that is not final, and return
         `{tracking_id: attempts after this one}` for exactly those jobs.
 
-        A queued or processing job becomes processing, its `attempts` grows by one and
-        its `updated_at` becomes now. Final and unknown ids are left alone and absent
-        from the answer: that absence is how a worker recognises a duplicate delivery.
+        A queued or processing job becomes processing and published (a worker holds
+        its message), its `attempts` grows by one and its `updated_at` becomes now.
+        Final and unknown ids are left alone and absent from the answer: that absence
+        is how a worker recognises a duplicate delivery.
         An id listed twice counts once. Each job's increment is atomic, so concurrent
         calls on one job never lose a count.
         """

@@ -190,7 +190,8 @@ class MongoStore(Store):
         for tid in dict.fromkeys(tracking_ids):
             doc = self._jobs.find_one_and_update(
                 {"_id": tid, "status": {"$nin": list(FINAL_STATUSES)}},
-                {"$set": {"status": Status.PROCESSING.value, "updated_at": now},
+                {"$set": {"status": Status.PROCESSING.value, "updated_at": now,
+                          "published": True},
                  "$inc": {"attempts": 1}},
                 projection={"attempts": 1},
                 return_document=ReturnDocument.AFTER,

@@ -4,7 +4,9 @@ Several processes, each with several threads, write one file at once. WAL lets r
 run beside the single writer; every write transaction starts with BEGIN IMMEDIATE so
 it queues on the busy timeout instead of failing when it later tries to upgrade a read
 lock. `synchronous=FULL` because in WAL mode NORMAL may lose the last commits on power
-loss, and a 202 promises the submission is durable.
+loss, and a 202 promises the submission is durable. The threads of one process share
+their write transactions (predictq.group_commit): one fsync and one turn at the lock
+for everyone waiting, instead of one each.
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from predictq.errors import StoreUnavailable
+from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import Store, conflict, final_outcomes
 
 SCHEMA_VERSION = 2
+
+R = TypeVar("R")
 
 # The sweeper's work: processing jobs and unpublished queued ones, by lease age. Partial
 # like jobs_unpublished, so it holds only jobs in flight, never the finished history.
@@ -121,6 +126,8 @@ class SqliteStore(Store):
         self._lock = threading.Lock()
         self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._generation = 0
+        self._group: GroupCommit[Callable[[sqlite3.Connection], Any], Any] = GroupCommit(
+            self._run_ops)
 
     # -- connections --------------------------------------------------------------
 
@@ -176,11 +183,29 @@ class SqliteStore(Store):
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _commit(self, op: Callable[[sqlite3.Connection], R]) -> R:
+        """Run `op` in a write transaction, shared with other threads' concurrent ones.
+
+        Each op runs under its own savepoint, so one that raises (a duplicate id, an
+        idempotency conflict) is undone alone and its caller alone sees the error.
+        """
+        return self._group.submit(op)
+
+    def _run_ops(self, ops: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
         conn = self._connection()
+        outcomes: list[Any] = []
         with _write(conn):
-            yield conn
+            for op in ops:
+                conn.execute("SAVEPOINT op")
+                try:
+                    outcomes.append(op(conn))
+                except sqlite3.OperationalError:
+                    raise  # the file or the connection is in trouble: the whole batch fails
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO op")
+                    outcomes.append(exc)
+                conn.execute("RELEASE op")
+        return outcomes
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._connection().execute(sql, params).fetchall()
@@ -196,7 +221,8 @@ class SqliteStore(Store):
     ) -> tuple[list[Job], bool]:
         rows = [_to_row(job) for job in jobs]
         ids = [job.tracking_id for job in jobs]
-        with self._transaction() as conn:
+
+        def op(conn: sqlite3.Connection) -> tuple[list[Job], bool]:
             if idempotency_key is not None:
                 # Safe without a race: BEGIN IMMEDIATE holds the file's only write lock.
                 seen = conn.execute(
@@ -215,15 +241,16 @@ class SqliteStore(Store):
                 conn.executemany(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_marks(11)})", rows)
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"a tracking id already exists: {exc}") from exc
-        return list(jobs), True
+            return list(jobs), True
+
+        return self._commit(op)
 
     @_translated()
     def mark_published(self, tracking_ids: Sequence[str]) -> None:
-        with self._transaction() as conn:
-            conn.executemany(
-                "UPDATE jobs SET published = 1 WHERE tracking_id = ?",
-                [(tid,) for tid in tracking_ids],
-            )
+        self._commit(lambda conn: conn.executemany(
+            "UPDATE jobs SET published = 1 WHERE tracking_id = ?",
+            [(tid,) for tid in tracking_ids],
+        ))
 
     @_translated()
     def mark_processing(self, tracking_ids: Sequence[str]) -> dict[str, int]:
@@ -231,28 +258,30 @@ class SqliteStore(Store):
         # "NOT IN the final ones" rather than "IN ('queued', 'processing')": the planner
         # would take the latter to jobs_status_created and walk the whole backlog
         # instead of looking the ids up by primary key.
-        with self._transaction() as conn:
+        def op(conn: sqlite3.Connection) -> dict[str, int]:
             # `attempts + 1` in SQL, under the write lock: no count is read stale.
             conn.execute(
                 "UPDATE jobs SET status = 'processing', attempts = attempts + 1,"
-                " updated_at = ? WHERE tracking_id IN (SELECT value FROM json_each(?))"
+                " published = 1, updated_at = ?"
+                " WHERE tracking_id IN (SELECT value FROM json_each(?))"
                 " AND status NOT IN ('done', 'failed')",
                 (time.time(), listed),
             )
             # Still under the lock, the listed jobs not final are exactly the ones just
             # updated (RETURNING would do too, but needs SQLite 3.35).
-            rows = conn.execute(
+            return dict(conn.execute(
                 "SELECT tracking_id, attempts FROM jobs WHERE tracking_id IN"
                 " (SELECT value FROM json_each(?)) AND status NOT IN ('done', 'failed')",
                 (listed,),
-            ).fetchall()
-        return dict(rows)
+            ).fetchall())
+
+        return self._commit(op)
 
     @_translated()
     def finish(self, outcomes: Sequence[Outcome]) -> list[str]:
         outcomes = final_outcomes(outcomes)
         now = time.time()
-        with self._transaction() as conn:
+        def op(conn: sqlite3.Connection) -> list[str]:
             # Read under the write lock, so nobody can finish these jobs in between.
             still_open = {
                 row[0]
@@ -272,7 +301,9 @@ class SqliteStore(Store):
                     for o in changing
                 ],
             )
-        return [o.tracking_id for o in changing]
+            return [o.tracking_id for o in changing]
+
+        return self._commit(op)
 
     # -- reads --------------------------------------------------------------------
 
@@ -347,7 +378,7 @@ class SqliteStore(Store):
     def sweep(self, stale_before: float, limit: int = 500) -> list[Job]:
         if limit <= 0:  # a negative LIMIT would mean "no limit" to SQLite
             return []
-        with self._transaction() as conn:
+        def op(conn: sqlite3.Connection) -> list[Job]:
             # Select and update under one write lock: a concurrent sweeper waits, then
             # finds these jobs' leases fresh. The WHERE repeats jobs_sweep's condition
             # word for word, which is what lets the planner use that partial index.
@@ -368,6 +399,8 @@ class SqliteStore(Store):
                 (time.time(), json.dumps(claimed)),
             )
             return self._select(conn, claimed)
+
+        return self._commit(op)
 
     # -- lifecycle ----------------------------------------------------------------
 

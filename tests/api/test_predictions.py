@@ -31,6 +31,7 @@ def test_submit_answers_202_with_tracking_id_and_location(client, services):
     body = r.get_json()
     assert body["status"] == "queued"
     assert r.headers["Location"] == f"/v1/predictions/{body['tracking_id']}"
+    services.intake.marks.flush()  # marks are written in the background
     job = services.store.get(body["tracking_id"])
     assert job is not None and job.published and job.input == {"text": SENTENCES["sv"]}
 

@@ -107,6 +107,14 @@ def test_mark_published_hides_jobs_from_the_sweeper(store: Store) -> None:
     assert ids(store.unpublished(older_than=T0 + 1)) == [b.tracking_id]
 
 
+def test_mark_processing_marks_published_too(store: Store) -> None:
+    # A worker holds the message: the job was published even if its mark was lost.
+    a = job()
+    store.create([a])
+    store.mark_processing([a.tracking_id])
+    assert store.get(a.tracking_id).published is True
+
+
 def test_mark_processing_counts_attempts_of_jobs_not_final(store: Store) -> None:
     a, b = job(), job()
     store.create([a, b])
