@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import amqp
-from amqp import spec as amqp_spec
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.transport import filesystem
@@ -337,7 +336,12 @@ class _Confirms:
     def __init__(self, channel: amqp.Channel) -> None:
         self.channel = channel
         self.outstanding: set[int] = set()
+        self.nacked: list[int] = []
         self.next_tag = 1  # every publish on the channel must go through published()
+        # Listeners, not a one-shot wait: an ack that arrives while the channel waits
+        # for something else (a queue declare) is dispatched to these and not lost.
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
 
     def published(self) -> None:
         self.outstanding.add(self.next_tag)
@@ -345,17 +349,25 @@ class _Confirms:
 
     def wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while self.outstanding:
+        while self.outstanding and not self.nacked:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"{len(self.outstanding)} publish(es) not confirmed")
-            self.channel.wait([amqp_spec.Basic.Ack, amqp_spec.Basic.Nack],
-                              callback=self._on_confirm, timeout=left)
+            self.channel.connection.drain_events(timeout=left)
+        if self.nacked:
+            nacked, self.nacked = self.nacked, []
+            self.outstanding.clear()
+            raise MessageNacked(f"the broker refused publish(es) up to {max(nacked)}")
 
-    def _on_confirm(self, method: Any, delivery_tag: int, multiple: bool, *_: Any) -> None:
-        if method == amqp_spec.Basic.Nack:
-            raise MessageNacked(f"the broker refused publish {delivery_tag}")
+    def _settle(self, delivery_tag: int, multiple: bool) -> None:
         if multiple:
             self.outstanding = {tag for tag in self.outstanding if tag > delivery_tag}
         else:
             self.outstanding.discard(delivery_tag)
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+        self.nacked.append(delivery_tag)
