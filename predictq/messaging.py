@@ -8,7 +8,9 @@ file-system transport (see docs/EMBEDDED_BROKER.md for why and what it promises)
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import itertools
 import os
 import tempfile
 import threading
@@ -21,7 +23,8 @@ from typing import Any
 import amqp
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Producer, Queue
-from kombu.transport import filesystem
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem, virtual
 from kombu.transport.virtual import Empty
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
@@ -50,14 +53,25 @@ class _DurableChannel(filesystem.Channel):
     process that died are moved back by `presence.recover_claimed`.
     """
 
+    # While other queues still have listed names, how long a queue found empty waits
+    # before the inbox is listed again for it.
+    RELIST_S = 0.25
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._claimed: dict[str, Path] = {}
+        # Names listed but not yet tried, oldest first, per queue: one listing of the
+        # inbox serves many messages. Listing (and sorting) it for every message made
+        # draining a backlog of n messages cost O(n^2).
+        self._listed: dict[str, collections.deque[str]] = {}
+        self._listed_at = 0.0
+        self._mine: Path | None = None  # presence.claim_folder, made once
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         folder = self.data_folder_out
-        # Zero-padded so lexical order (what the consumer sorts by) is arrival order.
-        name = f"{_monotonic_ms():015d}_{os.urandom(8).hex()}.{queue}.msg"
+        # Zero-padded so lexical order (what the consumer sorts by) is arrival order; the
+        # counter orders one process's messages within the same millisecond.
+        name = f"{_monotonic_ms():015d}_{next(_SEQUENCE):012d}_{os.urandom(4).hex()}.{queue}.msg"
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -70,22 +84,53 @@ class _DurableChannel(filesystem.Channel):
                 os.unlink(tmp)
             raise
 
+    def _lookup(self, exchange: str, routing_key: str, default: Any = None) -> list[str]:
+        # kombu drops a message no queue is bound for; a publish that returns must have
+        # stored it, so here it fails and the job is left to the sweeper instead.
+        if not exchange:
+            return super()._lookup(exchange, routing_key, default)
+        try:
+            queues = self.typeof(exchange).lookup(
+                self.get_table(exchange), exchange, routing_key, None)
+        except KeyError:
+            queues = []
+        if not queues:
+            raise ChannelError(f"no queue is bound to exchange {exchange!r} with routing "
+                               f"key {routing_key!r}: the message would be lost")
+        return queues
+
     def _get(self, queue: str) -> Any:
-        suffix = f".{queue}.msg"
         inbox = Path(self.data_folder_in)
-        mine = presence.claim_folder(inbox.parent)
-        for name in sorted(os.listdir(inbox)):
-            if name.startswith(".") or name.partition(".")[2] != suffix[1:]:
-                continue
+        if not self._listed.get(queue) and (
+                not any(self._listed.values())
+                or time.monotonic() - self._listed_at >= self.RELIST_S):
+            self._relist(inbox)
+        listed = self._listed.get(queue)
+        mine = self._mine or presence.claim_folder(inbox.parent)
+        self._mine = mine
+        while listed:
+            name = listed.popleft()
             claimed = mine / name
             try:
                 os.rename(inbox / name, claimed)  # exactly one consumer wins the rename
             except FileNotFoundError:
-                continue
+                if not mine.is_dir():  # our folder was removed: make it again, retry
+                    self._mine = mine = presence.claim_folder(inbox.parent)
+                    listed.appendleft(name)
+                continue  # else another consumer took this one
             payload = loads(bytes_to_str(claimed.read_bytes()))
             self._claimed[payload["properties"]["delivery_tag"]] = claimed
             return payload
         raise Empty()
+
+    def _relist(self, inbox: Path) -> None:
+        # Files that arrive later are seen at the next listing, after the names already
+        # listed: arrival order (the names sort by it) holds within each queue.
+        listed: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
+        for name in sorted(os.listdir(inbox)):
+            if not name.startswith(".") and name.endswith(".msg"):
+                listed[name.partition(".")[2][:-len(".msg")]].append(name)
+        self._listed, self._listed_at = listed, time.monotonic()
 
     def basic_ack(self, delivery_tag: str, multiple: bool = False) -> None:
         super().basic_ack(delivery_tag, multiple)
@@ -109,8 +154,17 @@ def _monotonic_ms() -> int:
     return int(time.monotonic() * 1000)
 
 
+_SEQUENCE = itertools.count()
+
+
 class EmbeddedTransport(filesystem.Transport):
     Channel = _DurableChannel
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        # kombu shares the file-system transport's declared bindings process-wide, so a
+        # second connection to another queue folder skipped writing its binding there.
+        self.state = virtual.BrokerState()
 
 
 def exchange(settings: Settings) -> Exchange:

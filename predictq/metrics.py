@@ -7,7 +7,9 @@ the workers' completions and latencies too.
 
 from __future__ import annotations
 
+import collections
 import os
+from collections.abc import Iterable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -52,12 +54,18 @@ def record_submissions(model: str, count: int) -> None:
     SUBMISSIONS.labels(model).inc(count)
 
 
-def record_outcome(model: str, status: Status, latency_s: float) -> None:
-    if status is Status.DONE:
-        COMPLETIONS.labels(model).inc()
-    else:
-        FAILURES.labels(model).inc()
-    LATENCY.labels(model).observe(max(latency_s, 0.0))
+def record_outcomes(outcomes: Iterable[tuple[str, Status, float]]) -> None:
+    """Count (model, status, latency in seconds) outcomes, one counter update per
+    model and status: each update of a multi-process metric costs a pid check."""
+    done: collections.Counter[str] = collections.Counter()
+    failed: collections.Counter[str] = collections.Counter()
+    for model, status, latency_s in outcomes:
+        (done if status is Status.DONE else failed)[model] += 1
+        LATENCY.labels(model).observe(max(latency_s, 0.0))
+    for model, n in done.items():
+        COMPLETIONS.labels(model).inc(n)
+    for model, n in failed.items():
+        FAILURES.labels(model).inc(n)
 
 
 def exposition(*extra_collectors: object) -> tuple[bytes, str]:

@@ -136,13 +136,15 @@ class BatchProcessor:
                         deliveries: Sequence[Delivery]) -> None:
         bodies = {d.tracking_id: d.body for d in deliveries if d.tracking_id is not None}
         now = time.time()
+        recorded = []
         for outcome in outcomes:
             if outcome.tracking_id not in changed:
                 continue  # a redelivery of something already final: counted once already
             body = bodies[outcome.tracking_id]
             created = body.get("created_at")
             latency = now - created if isinstance(created, int | float) else 0.0
-            metrics.record_outcome(str(body.get("model")), outcome.status, latency)
+            recorded.append((str(body.get("model")), outcome.status, latency))
+        metrics.record_outcomes(recorded)
 
 
 def _malformed(d: Delivery) -> str | None:
