@@ -45,7 +45,7 @@ class Settings:
     host: str = _doc("Interface the API listens on.", default="127.0.0.1")
     port: int = _doc("Port the API listens on.", default=8000)
     api_workers: int = _doc("gunicorn worker processes serving the API.", default=2)
-    api_threads: int = _doc("Threads per gunicorn worker.", default=4)
+    api_threads: int = _doc("Threads per gunicorn worker.", default=8)
     batch_size: int = _doc("Largest micro-batch a worker predicts at once (1 = one by one).",
                            default=32)
     batch_wait_ms: int = _doc(

@@ -6,7 +6,8 @@ it queues on the busy timeout instead of failing when it later tries to upgrade 
 lock. `synchronous=FULL` because in WAL mode NORMAL may lose the last commits on power
 loss, and a 202 promises the submission is durable. The threads of one process share
 their write transactions (predictq.group_commit): one fsync and one turn at the lock
-for everyone waiting, instead of one each.
+for everyone waiting, instead of one each; the processes queue for the file on a lock
+file (predictq.store.writer_lock) rather than in SQLite's sleeping busy handler.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from predictq.errors import StoreUnavailable
 from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import Store, conflict, final_outcomes
+from predictq.store.writer_lock import WriterLock
 
 SCHEMA_VERSION = 2
 
@@ -128,6 +130,7 @@ class SqliteStore(Store):
         self._generation = 0
         self._group: GroupCommit[Callable[[sqlite3.Connection], Any], Any] = GroupCommit(
             self._run_ops)
+        self._writer = WriterLock(self.path.with_name(self.path.name + ".lock"), busy_timeout)
 
     # -- connections --------------------------------------------------------------
 
@@ -194,7 +197,7 @@ class SqliteStore(Store):
     def _run_ops(self, ops: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
         conn = self._connection()
         outcomes: list[Any] = []
-        with _write(conn):
+        with self._writer.held(), _write(conn):
             for op in ops:
                 conn.execute("SAVEPOINT op")
                 try:
@@ -415,6 +418,7 @@ class SqliteStore(Store):
             self._open = weakref.WeakSet()
         for conn in mine:
             conn.close()
+        self._writer.close()
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
