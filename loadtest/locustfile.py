@@ -5,15 +5,22 @@
 
 Besides locust's per-request rows, every prediction reports a `submit→done` row: the
 time from sending the POST to seeing `done` (or `failed`) while polling, which is what
-a client experiences. Thresholds set the exit code (see `_check_thresholds`):
-`--max-fail-ratio` (default 0.01) and `--max-p95-ms` for `submit→done` (default 1000).
-Works against `predictq up` and a compose deployment alike (`--host`).
+a client experiences. Texts report `submit→done`; sensor events, real windows from the
+repository's ACSF1 and KDD-TSAD data, report `submit→done appliance` and
+`submit→done anomaly`. Thresholds set the exit code (see `_check_thresholds`):
+`--max-fail-ratio` (default 0.01, all requests) and `--max-p95-ms` (default 1000) for
+the text row: the interactive path; an anomaly window is seconds of compute on a busy
+machine by design. Name user classes after the options to run only some of them
+(e.g. `... Submitter BatchSubmitter` for text only). Works against `predictq up` and a
+compose deployment alike (`--host`).
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import time
+from typing import Any
 
 from locust import HttpUser, between, events, task
 
@@ -54,7 +61,63 @@ def _check_thresholds(environment, **_kwargs) -> None:
         environment.process_exit_code = 1
 
 
-class Submitter(HttpUser):
+@functools.cache
+def sensor_events() -> dict[str, list[dict[str, Any]]]:
+    """Real windows per sensor model: ACSF1 test series (power readings every 10 s) and
+    1,024-reading windows of KDD-TSAD series 135's test part, from the repository."""
+    from models.anomaly import data as anomaly_data
+    from models.appliance import data as appliance_data
+
+    def event(readings, period_ms: float) -> dict[str, Any]:
+        return {"sensor_id": "locust", "timestamp": time.time(),
+                "sampling_period_ms": period_ms, "readings": [float(v) for v in readings]}
+
+    kdd = anomaly_data.load()[0]
+    starts = range(kdd.train_length, len(kdd.values) - 1024 + 1, 512)  # the test part
+    return {
+        "appliance": [event(row, 10_000) for row in appliance_data.load()[1].X[:20]],
+        "anomaly": [event(kdd.values[i:i + 1024], 4) for i in starts],
+    }
+
+
+class _Predicting(HttpUser):
+    abstract = True
+
+    def submit_and_poll(self, model: str, input: dict[str, Any], row: str) -> None:
+        started = time.perf_counter()
+        with self.client.post("/v1/predictions", name="POST /v1/predictions",
+                              json={"model": model, "input": input},
+                              catch_response=True) as r:
+            if r.status_code != 202:
+                r.failure(f"expected 202, got {r.status_code}")
+                return
+            tracking_id = r.json()["tracking_id"]
+        self._poll(tracking_id, started, row)
+
+    def _poll(self, tracking_id: str, started: float, row: str) -> None:
+        delay = 0.01
+        while time.perf_counter() - started < POLL_TIMEOUT_S:
+            r = self.client.get(f"/v1/predictions/{tracking_id}",
+                                name="GET /v1/predictions/<id>")
+            status = r.json().get("status") if r.status_code == 200 else None
+            if status in ("done", "failed"):
+                error = None if status == "done" else r.json().get("error")
+                self._report(started, error, row)
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+        self._report(started, f"not final after {POLL_TIMEOUT_S:.0f} s", row)
+
+    @staticmethod
+    def _report(started: float, error: str | None, row: str) -> None:
+        events.request.fire(
+            request_type="PREDICTION", name=row,
+            response_time=(time.perf_counter() - started) * 1000, response_length=0,
+            exception=RuntimeError(error) if error else None, context={},
+        )
+
+
+class Submitter(_Predicting):
     """Submits one text and polls it to completion, like the browser form does."""
 
     wait_time = between(0.1, 0.5)
@@ -62,36 +125,20 @@ class Submitter(HttpUser):
 
     @task
     def predict(self) -> None:
-        started = time.perf_counter()
-        with self.client.post("/v1/predictions", name="POST /v1/predictions",
-                              json={"model": "language",
-                                    "input": {"text": random.choice(TEXTS)}},
-                              catch_response=True) as r:
-            if r.status_code != 202:
-                r.failure(f"expected 202, got {r.status_code}")
-                return
-            tracking_id = r.json()["tracking_id"]
-        self._poll(tracking_id, started)
+        self.submit_and_poll("language", {"text": random.choice(TEXTS)}, "submit→done")
 
-    def _poll(self, tracking_id: str, started: float) -> None:
-        delay = 0.01
-        while time.perf_counter() - started < POLL_TIMEOUT_S:
-            r = self.client.get(f"/v1/predictions/{tracking_id}",
-                                name="GET /v1/predictions/<id>")
-            status = r.json().get("status") if r.status_code == 200 else None
-            if status in ("done", "failed"):
-                self._report(started, None if status == "done" else r.json().get("error"))
-                return
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.25)
-        self._report(started, f"not final after {POLL_TIMEOUT_S:.0f} s")
 
-    def _report(self, started: float, error: str | None) -> None:
-        events.request.fire(
-            request_type="PREDICTION", name="submit→done",
-            response_time=(time.perf_counter() - started) * 1000, response_length=0,
-            exception=RuntimeError(error) if error else None, context={},
-        )
+class SensorSubmitter(_Predicting):
+    """Submits one sensor window, appliance or anomaly, and polls it to completion."""
+
+    wait_time = between(1.0, 3.0)
+    weight = 1
+
+    @task
+    def predict(self) -> None:
+        model = random.choice(("appliance", "anomaly"))
+        self.submit_and_poll(model, random.choice(sensor_events()[model]),
+                             f"submit→done {model}")
 
 
 class BatchSubmitter(HttpUser):
