@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -196,3 +197,21 @@ def amqp_reachable(amqp_url: str) -> str | None:
     except Exception as exc:
         return str(exc)
     return None
+
+
+def connections_per_process(port: int) -> list[int] | None:
+    """Established connections on `port` per process that accepted them, most first, as
+    `ss -tnp` reports them; None where `ss` is missing or fails.
+
+    gunicorn's processes accept from one shared socket, so a client that opens all its
+    keep-alive connections at once may land them unevenly; this shows how they fell."""
+    try:
+        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True, timeout=5, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    counts: dict[str, int] = {}
+    for line in out.splitlines():
+        for pid in re.findall(r"pid=(\d+)", line)[:1]:
+            counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)

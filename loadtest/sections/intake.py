@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class IntakeRun:
     result: wrk.WrkResult
     stored: int
     connections: int
+    split: list[int] | None = None  # connections per API process, sampled mid-run
 
     @property
     def items_per_s(self) -> float:
@@ -59,16 +61,23 @@ def intake_runs(cfg: Config, broker: str, texts: Sequence[str]) -> list[IntakeRu
                       [batch_body(texts[i * 1000:(i + 1) * 1000]) for i in range(4)])]
             for kind, per_request, conns, seconds, path, bodies in plans:
                 before = sum(store.count_by_status().values())
+                split: list[list[int] | None] = []
+                sampler = threading.Timer(min(3.0, seconds / 2), _sample_split,
+                                          (int(env["PREDICTQ_PORT"]), split))
+                sampler.start()
                 result, _ = wrk.run(url + path, bodies, connections=conns,
                                     duration_s=seconds, threads=2, workdir=data_dir)
+                sampler.join()
                 time.sleep(1.0)  # requests in flight when wrk stopped finish server-side
                 stored = sum(store.count_by_status().values()) - before
-                run = IntakeRun(broker, kind, per_request, result, stored, conns)
+                run = IntakeRun(broker, kind, per_request, result, stored, conns,
+                                split[0] if split else None)
                 runs.append(run)
                 print(f"  intake: {broker:9} {kind:6} {result.requests_per_s:,.0f} req/s, "
                       f"{run.items_per_s:,.0f} items/s, p50 {result.p50_ms:.1f} ms, "
                       f"p99 {result.p99_ms:.1f} ms, non-2xx {result.non_2xx}, "
-                      f"202s {result.accepted:,}, stored {stored:,}", flush=True)
+                      f"202s {result.accepted:,}, stored {stored:,}, connections per "
+                      f"process {_split(run.split)}", flush=True)
             store.close()
     finally:
         if broker == "rabbitmq":
@@ -103,18 +112,31 @@ def goals(runs: Sequence[IntakeRun]) -> list[Goal]:
 
 def render(runs: Sequence[IntakeRun], cfg: Config) -> str:
     rows = [[r.broker, f"{r.kind} ({r.per_request:,}/request)", str(r.connections),
+             _split(r.split),
              fmt(r.result.requests_per_s, "/s"), fmt(r.items_per_s, "/s"),
              fmt(r.result.p50_ms, "ms"), fmt(r.result.p99_ms, "ms"),
              f"{r.result.non_2xx + r.result.socket_errors}",
              f"{r.result.accepted * r.per_request:,}", f"{r.stored:,}"] for r in runs]
-    header = ["broker", "request", "connections", "req/s", "items/s", "p50", "p99",
-              "non-2xx + socket errors", "accepted items (202s)", "jobs stored"]
+    header = ["broker", "request", "connections", "per API process", "req/s", "items/s",
+              "p50", "p99", "non-2xx + socket errors", "accepted items (202s)",
+              "jobs stored"]
     return (f"`predictq api` (gunicorn, default {Settings().api_workers} processes × "
             f"{Settings().api_threads} threads) on a fresh SQLite store, no workers "
             f"running; `wrk --latency -t2`, {cfg.intake_s} s (single) and {cfg.bulk_s} s "
             "(bulk), with a Lua script posting real texts and counting 202s. Jobs stored "
             "≥ items accepted means nothing "
             "accepted was lost (requests still in flight when wrk stops are stored but "
-            "not counted by wrk).\n\n"
-            + table(header, rows, right=(2, 3, 4, 5, 6, 7, 8, 9)) + "\n\n"
+            "not counted by wrk). \"Per API process\" is how the gunicorn processes "
+            "split wrk's connections (`ss`, mid-run): they accept from one shared "
+            "socket, and a process holding most connections is bound by its own GIL."
+            "\n\n"
+            + table(header, rows, right=(2, 4, 5, 6, 7, 8, 9, 10)) + "\n\n"
             + goals_table(goals(runs)))
+
+
+def _split(split: list[int] | None) -> str:
+    return "?" if not split else " + ".join(str(n) for n in split)
+
+
+def _sample_split(port: int, out: list[list[int] | None]) -> None:
+    out.append(harness.connections_per_process(port))

@@ -144,3 +144,19 @@ def test_latency_goals_do_not_count_percentiles_of_a_run_with_failures():
     assert "(7 failed)" in failed["submit→done p50 at 200/s"].row()[1]
     slow = {g.name: g for g in latency.goals([row(0, 120.0)])}
     assert not slow["submit→done p99 at 200/s"].met
+
+
+def test_intake_table_shows_how_the_api_processes_split_the_connections(tmp_path):
+    from loadtest.sections import intake
+    from loadtest.sections.common import Config
+
+    result = wrk.WrkResult(requests=10_000, duration_s=10.0, requests_per_s=1000.0,
+                           p50_ms=15.0, p90_ms=25.0, p99_ms=40.0, non_2xx=0,
+                           socket_errors=0, accepted=10_000, refused=0)
+    runs = [intake.IntakeRun("rabbitmq", "single", 1, result, 10_016, 16, [9, 7]),
+            intake.IntakeRun("embedded", "single", 1, result, 10_016, 16, None)]
+    cfg = Config(sections=("intake",), amqp_url="", model_dir=tmp_path, workdir=tmp_path,
+                 command="python loadtest/bench.py")
+    text = intake.render(runs, cfg)
+    assert "| rabbitmq | single (1/request) | 16 | 9 + 7 | 1,000/s |" in text
+    assert "| embedded | single (1/request) | 16 | ? | 1,000/s |" in text
