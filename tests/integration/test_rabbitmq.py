@@ -107,18 +107,10 @@ def test_unreachable_broker_makes_publish_fail_loudly(amqp_settings):
 def test_a_micro_batch_is_acked_whole_and_only_once_done(amqp_services, amqp_settings):
     # One `multiple` ack per batch: once the worker's connection is gone, anything it had
     # not acked would be back in the queue, and anything acked early would be lost.
-    worker = create_worker(amqp_settings, batch_size=16, batch_wait_ms=20)
     jobs = [Job(model="language", input={"text": f"Número {i}, por favor."}) for i in range(100)]
     amqp_services.store.create(jobs)
     amqp_services.publisher.publish(jobs, "text")
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while worker.processed < 100 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    worker.stop_event.set()
-    thread.join(10)
-    assert worker.processed == 100
+    assert drain(amqp_settings, 100, batch_size=16, batch_wait_ms=20) == 100
     assert amqp_services.store.count_by_status()[Status.DONE] == 100
     (stats,) = amqp_services.publisher.stats(["text"])
     assert (stats.depth, stats.consumers) == (0, 0)

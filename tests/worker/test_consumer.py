@@ -102,15 +102,9 @@ def test_undecodable_messages_are_rejected_without_blocking_the_queue(services, 
 def test_graceful_stop_on_the_embedded_transport_loses_nothing(services, settings):
     embedded = settings.replace(broker_url="")
     submit(Services.build(embedded, store=services.store), [f"Zin {i}." for i in range(60)])
-    worker = create_worker(embedded, batch_size=1)  # prefetches far more than it finishes
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while worker.processed < 5 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    worker.stop_event.set()
-    thread.join(10)
-    assert 5 <= worker.processed < 60
-    assert depth(embedded) == 60 - worker.processed  # the prefetched rest went back
-    assert drain(embedded, 60 - worker.processed) == 60 - worker.processed
+    # Stopped after 5: one by one, it has prefetched far more than it finished.
+    processed = drain(embedded, 5, timeout=20, batch_size=1)
+    assert 5 <= processed < 60
+    assert depth(embedded) == 60 - processed  # the prefetched rest went back
+    assert drain(embedded, 60 - processed) == 60 - processed
     assert services.store.count_by_status()[Status.DONE] == 60
