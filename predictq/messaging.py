@@ -272,7 +272,9 @@ class Publisher:
         self._producer: Producer | None = None
         self._confirms: _Confirms | None = None  # on AMQP only; the others have no confirms
         self._declared: set[str] = set()
-        self._queues: dict[str, Queue] = {}
+        # Built once: making kombu's Queue and Exchange objects took 6% of a request.
+        self._queues = {family: queue_for(settings, family)
+                        for family in (*FAMILIES, DEAD_LETTER_FAMILY)}
         self._pid = os.getpid()
         self._group: GroupCommit[tuple[Sequence[Job], str], None] = GroupCommit(
             self._publish_batch)
@@ -310,37 +312,26 @@ class Publisher:
         return [None] * len(batch)
 
     def _publish_confirmed(self, batch: Sequence[tuple[Sequence[Job], str]]) -> None:
-        producer = self._ensure_producer()
+        channel = self._ensure_producer().channel
         confirms = self._confirms
         for jobs, family in batch:
-            queue = self._queue(family)
+            queue = self._queues[family]
             if queue.name not in self._declared:
-                queue(producer.channel).declare()
+                queue(channel).declare()
                 self._declared.add(queue.name)
-            if confirms is None:
-                for job in jobs:
-                    producer.publish(message_body(job), exchange=queue.exchange,
-                                     routing_key=family, serializer="json", delivery_mode=2)
-                continue
-            # On AMQP straight to py-amqp's channel, kombu's own transport, with the
-            # stdlib's JSON encoder: the same message (JSON, utf-8, persistent) at 39
-            # instead of 67 µs each, most of a 1,000-input batch's time in the API.
+            # What kombu's Producer.publish does, without its per-message generality
+            # (serializer registry, compression, declare checks): 39 instead of 67 µs a
+            # message on AMQP, most of a 1,000-input batch's time in the API.
             for job in jobs:
-                message = amqp.Message(json.dumps(message_body(job)), delivery_mode=2,
-                                       content_type="application/json",
-                                       content_encoding="utf-8")
-                producer.channel.basic_publish(message, exchange=queue.exchange.name,
-                                               routing_key=family)
-                confirms.published()
+                message = channel.prepare_message(
+                    json.dumps(message_body(job)), content_type="application/json",
+                    content_encoding="utf-8", properties={"delivery_mode": 2})
+                channel.basic_publish(message, exchange=queue.exchange.name,
+                                      routing_key=family)
+                if confirms is not None:
+                    confirms.published()
         if confirms is not None:
             confirms.wait(self.CONFIRM_TIMEOUT_S)
-
-    def _queue(self, family: str) -> Queue:
-        # Built once: making kombu's Queue and Exchange objects took 6% of a request.
-        queue = self._queues.get(family)
-        if queue is None:
-            queue = self._queues[family] = queue_for(self.settings, family)
-        return queue
 
     def stats(self, families: Iterable[str] = FAMILIES) -> list[QueueStats]:
         """Depth and consumer count per queue, as the broker reports them."""
@@ -349,7 +340,7 @@ class Publisher:
             try:
                 channel = self._ensure_producer().channel
                 for family in families:
-                    queue = queue_for(self.settings, family)(channel)
+                    queue = self._queues[family](channel)
                     queue.declare()
                     _, depth, consumers = queue.queue_declare(passive=True)
                     if self.settings.uses_embedded_broker:
