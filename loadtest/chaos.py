@@ -56,6 +56,9 @@ class Report:
     total: int
     accepted: int = 0
     refused: int = 0
+    # Refusals outside the API's own outage: the broker outage and worker crashes must
+    # refuse nothing (the store is the outbox), so this must stay 0.
+    refused_while_api_up: int = 0
     done: int = 0
     failed: int = 0
     lost: int = 0
@@ -70,7 +73,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.stuck == 0 and self.accepted > 0
+        return (self.lost == 0 and self.stuck == 0 and self.accepted > 0
+                and self.refused_while_api_up == 0)
 
 
 def _free_port() -> int:
@@ -163,6 +167,8 @@ def run(total: int, rate: float = 100.0, threads: int = 8,
         cluster.start_worker(0)
         cluster.start_worker(1)
         accepted: list[str] = []
+        refused_at: list[float] = []
+        api_down: list[float] = []  # [killed, serving again]
         lock = threading.Lock()
         sent = 0
         counter_lock = threading.Lock()
@@ -193,7 +199,7 @@ def run(total: int, rate: float = 100.0, threads: int = 8,
                         accepted.append(tid)
                 except (OSError, urllib.error.HTTPError):
                     with lock:
-                        report.refused += 1
+                        refused_at.append(time.monotonic())
 
         def chaos() -> None:
             def at(fraction: float) -> None:
@@ -216,11 +222,13 @@ def run(total: int, rate: float = 100.0, threads: int = 8,
             report.events.append(f"{back:.1f} rabbitmqctl start_app")
             threading.Thread(target=watch_outbox, args=(back,), daemon=True).start()
             at(0.65)
+            api_down.append(time.monotonic())
             cluster.kill(cluster.api)
-            report.events.append(f"{time.monotonic():.1f} kill -9 api")
+            report.events.append(f"{api_down[0]:.1f} kill -9 api")
             time.sleep(2)
             cluster.start_api()
-            report.events.append(f"{time.monotonic():.1f} api restarted")
+            api_down.append(time.monotonic())
+            report.events.append(f"{api_down[1]:.1f} api restarted")
 
         def watch_outbox(back: float) -> None:
             while time.monotonic() - back < settle_timeout_s:
@@ -241,6 +249,9 @@ def run(total: int, rate: float = 100.0, threads: int = 8,
             chaos_thread.join()
             last_submit = time.monotonic()
             report.accepted = len(accepted)
+            report.refused = len(refused_at)
+            down, up = api_down if len(api_down) == 2 else (float("inf"), float("inf"))
+            report.refused_while_api_up = sum(1 for t in refused_at if not down <= t <= up)
             deadline = last_submit + settle_timeout_s
             while time.monotonic() < deadline:
                 jobs = {j.tracking_id: j for j in _all(store, accepted)}

@@ -19,7 +19,10 @@ def test_accepted_means_never_lost(amqp_settings):
             pytest.fail("the chaos test needs rabbitmqctl to stop and start the broker")
         pytest.skip("needs rabbitmqctl")
     report = chaos.run(total=400, rate=25)
-    assert report.accepted >= 300, report
+    # How many fall in the API's own outage depends on how far behind schedule the
+    # submitters are when it is killed; refusals at any other time are the failure.
+    assert report.refused_while_api_up == 0, report
+    assert report.accepted >= report.total // 2, report
     assert report.lost == 0 and report.stuck == 0, report
     assert report.done + report.failed == report.accepted
     assert report.failed == 0, report  # nothing here is a poison input
