@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import amqp
+from amqp.connection import NEGOTIATE_CAPABILITIES
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Exchange, Producer, Queue
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem, virtual
+from kombu.transport import filesystem, pyamqp, virtual
 from kombu.transport.virtual import Empty
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
@@ -226,14 +227,29 @@ def connect(settings: Settings, *, confirm_each: bool = True) -> Connection:
                 "polling_interval": settings.poll_interval_ms / 1000,
             },
         )
+    publishing = not confirm_each and settings.resolved_broker_url.startswith(("amqp://", "pyamqp://"))
     return Connection(
         settings.resolved_broker_url,
+        transport=_PublisherTransport if publishing else None,
         heartbeat=30,
         connect_timeout=5,
         # polling_interval only matters to polling transports (memory:// in the tests).
         transport_options={"confirm_publish": confirm_each,
                            "polling_interval": settings.poll_interval_ms / 1000},
     )
+
+
+class _PublisherConnection(pyamqp.Connection):
+    # Without the connection.blocked capability py-amqp skips the zero-timeout socket
+    # read it makes before every basic_publish to look for a blocked notice: a third
+    # of the publish's CPU (26 -> 15 us a message). Nothing here acted on the notice: a
+    # blocked broker shows as confirms not arriving within CONFIRM_TIMEOUT_S, and the
+    # jobs wait in the store for the sweeper.
+    negotiate_capabilities = {**NEGOTIATE_CAPABILITIES, "connection.blocked": False}
+
+
+class _PublisherTransport(pyamqp.Transport):
+    Connection = _PublisherConnection
 
 
 def message_body(job: Job) -> dict[str, Any]:

@@ -96,6 +96,19 @@ def test_two_workers_share_one_queue(amqp_services, amqp_settings):
     assert counts[Status.DONE] == 200
 
 
+def test_publisher_confirms_a_large_batch_without_polling_between_publishes(amqp_settings):
+    # The publisher's connection declines connection.blocked notices, so py-amqp reads
+    # nothing between publishes: every confirm must still be collected by the wait.
+    publisher = Publisher(amqp_settings)
+    jobs = [Job(model="language", input={"text": f"Numero {i}, per favore."})
+            for i in range(3000)]
+    publisher.publish(jobs, "text")
+    capabilities = publisher._connection.connection.client_properties["capabilities"]
+    assert capabilities["connection.blocked"] is False
+    assert publisher.stats(["text"])[0].depth == 3000
+    publisher.close()
+
+
 def test_unreachable_broker_makes_publish_fail_loudly(amqp_settings):
     from predictq.errors import BrokerUnavailable
 
