@@ -24,32 +24,38 @@ BatchRunner = Callable[[Sequence[T]], Sequence[object]]
 
 
 class _Slot:
-    __slots__ = ("done", "item", "outcome")
+    __slots__ = ("done", "item", "outcome", "wake")
 
     def __init__(self, item: object) -> None:
         self.item = item
         self.done = False
         self.outcome: object = None
+        # Held until this caller is told something: its outcome is in, or it leads the
+        # next batch. A bare lock per caller, not one condition for all, so a finished
+        # batch wakes its own callers only, not every waiter to find it must wait on.
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit(Generic[T, R]):
     def __init__(self, run_batch: BatchRunner) -> None:
         self._run_batch = run_batch
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._waiting: list[_Slot] = []
         self._running = False
 
     def submit(self, item: T) -> R:
         """Run `item` in a batch (perhaps with others) and return its outcome."""
         slot = _Slot(item)
-        with self._cond:
+        with self._lock:
             self._waiting.append(slot)
-            while self._running and not slot.done:
-                self._cond.wait()
-            if not slot.done:
-                self._running = True
-                batch, self._waiting = self._waiting, []
+            lead = not self._running
+            self._running = True
+        if not lead:
+            slot.wake.acquire()  # done, or the next leader
         if not slot.done:
+            with self._lock:
+                batch, self._waiting = self._waiting, []
             self._lead(batch)
         if isinstance(slot.outcome, BaseException):
             raise slot.outcome
@@ -62,8 +68,12 @@ class GroupCommit(Generic[T, R]):
                 raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} items")
         except BaseException as exc:  # every caller in the batch hears why it failed
             outcomes = [exc] * len(batch)
-        with self._cond:
-            for s, outcome in zip(batch, outcomes, strict=True):
-                s.outcome, s.done = outcome, True
-            self._running = False
-            self._cond.notify_all()
+        for s, outcome in zip(batch, outcomes, strict=True):
+            s.outcome, s.done = outcome, True
+            s.wake.release()  # the leader's own lock too: it is held, and nobody waits
+        with self._lock:
+            # Whoever arrived meanwhile leads the next batch; the rest of them join it.
+            if self._waiting:
+                self._waiting[0].wake.release()
+            else:
+                self._running = False

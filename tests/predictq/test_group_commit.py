@@ -64,3 +64,29 @@ def test_a_failed_batch_fails_every_caller_and_the_next_batch_runs():
     with pytest.raises(ConnectionError):
         group.submit(1)
     assert group.submit(2) == 2
+
+
+def test_many_callers_each_get_their_own_outcome_and_nobody_is_left_waiting():
+    running = []
+
+    def run(items):
+        running.append(len(items))
+        assert len(running) == 1, "two batches ran at once"
+        time.sleep(0.0005)
+        running.pop()
+        return [i * 3 for i in items]
+
+    group = GroupCommit(run)
+    results: dict[int, int] = {}
+
+    def call(base):
+        for i in range(base, base + 200):
+            results[i] = group.submit(i)
+
+    threads = [threading.Thread(target=call, args=(k * 1000,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    assert results == {k * 1000 + i: (k * 1000 + i) * 3 for k in range(16) for i in range(200)}
