@@ -36,6 +36,15 @@ def test_submit_answers_202_with_tracking_id_and_location(client, services):
     assert job is not None and job.published and job.input == {"text": SENTENCES["sv"]}
 
 
+def test_location_keeps_the_mount_point_behind_a_proxy(client):
+    r = client.post("/v1/predictions", base_url="http://localhost/pq",
+                    data=json.dumps({"model": "language", "input": {"text": "hello there"}}),
+                    content_type="application/json")
+    assert r.status_code == 202 and r.mimetype == "application/json"
+    assert r.headers["Location"] == f"/pq/v1/predictions/{r.get_json()['tracking_id']}"
+    assert client.get(r.headers["Location"].removeprefix("/pq")).status_code == 200
+
+
 def test_tracking_ids_are_long_random_and_distinct(client):
     ids = {post(client, {"model": "language", "input": {"text": "hello there"}})
            .get_json()["tracking_id"] for _ in range(20)}
