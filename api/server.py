@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from predictq.settings import Settings
 
@@ -25,6 +26,7 @@ class _Gunicorn(BaseApplication):
             # gunicorn's control socket lives at one path per user: two servers on one
             # machine (tests, several deployments) would fight over it.
             "control_socket_disable": True,
+            "post_worker_init": _log_ready,
             "worker_exit": _close_services,
         }.items():
             self.cfg.set(key, value)
@@ -33,6 +35,13 @@ class _Gunicorn(BaseApplication):
         from api.app import create_app
 
         return create_app(self.settings)
+
+
+def _log_ready(worker: ThreadWorker) -> None:
+    # gunicorn logs "Booting worker" before a process loads the app; this is the moment
+    # it starts accepting. Benchmarks wait for every process to say it, as one still
+    # booting leaves all early connections to the others.
+    worker.log.info("Worker ready (pid: %s)", worker.pid)
 
 
 def _close_services(server: object, worker: object) -> None:

@@ -148,10 +148,20 @@ def wait_until(ready: Callable[[], bool], what: str, procs: Processes, timeout: 
     raise TimeoutError(f"{what} not ready after {timeout:.0f} s")
 
 
-def wait_api(base_url: str, procs: Processes, timeout: float = 60.0) -> None:
-    """Until GET /healthz answers 200 (store and broker reachable)."""
+def wait_api(base_url: str, procs: Processes, processes: int, timeout: float = 60.0,
+             name: str = "api") -> None:
+    """Until GET /healthz answers 200 (store and broker reachable) and each of the API's
+    `processes` gunicorn processes has logged that it accepts connections.
+
+    /healthz answers as soon as one process is up. A client that opens its connections
+    while another is still loading the app gives them all to the first, for as long as
+    they live: intake measured so was bound by one process's GIL.
+    """
     wait_until(lambda: get_json(base_url + "/healthz")["status"] == "ok",
                f"the API at {base_url}", procs, timeout)
+    log = procs.log_dir / f"{name}.log"
+    wait_until(lambda: log.read_text(errors="replace").count("Worker ready") >= processes,
+               f"{processes} API processes", procs, timeout, interval=0.05)
 
 
 def wait_consumers(base_url: str, prefix: str, count: int, procs: Processes,
