@@ -22,6 +22,11 @@ class _Gunicorn(BaseApplication):
             "worker_class": "gthread",
             "accesslog": None,
             "graceful_timeout": 10,
+            # gunicorn closes an idle keep-alive connection after 2 s by default. A client
+            # that waits about that long between requests (locust's sensor users wait
+            # 1-3 s) races the close, and a POST sent as it happens fails: requests does
+            # not retry a POST. Clients that idle longer than this see the close first.
+            "keepalive": 30,
             "timeout": 60,
             # gunicorn's control socket lives at one path per user: two servers on one
             # machine (tests, several deployments) would fight over it.
