@@ -1,7 +1,7 @@
 """Load test of the whole path: submit over HTTP, poll until the result is written.
 
     locust -f loadtest/locustfile.py --host http://127.0.0.1:8000 --headless \
-        -u 50 -r 10 -t 60s --csv loadtest/results/run --html loadtest/results/run.html
+        -u 20 -r 10 -t 60s --csv loadtest/results/run --html loadtest/results/run.html
 
 Besides locust's per-request rows, every prediction reports a `submit→done` row: the
 time from sending the POST to seeing `done` (or `failed`) while polling, which is what
