@@ -68,6 +68,7 @@ class _DurableChannel(filesystem.Channel):
         self._listed: dict[str, collections.deque[str]] = {}
         self._listed_at = 0.0
         self._mine: Path | None = None  # presence.claim_folder, made once
+        self._renamed = False  # messages put whose rename is not yet made durable
 
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         folder = self.data_folder_out
@@ -81,10 +82,27 @@ class _DurableChannel(filesystem.Channel):
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, os.path.join(folder, name))
+            self._renamed = True
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+    def sync_published(self) -> None:
+        """Make the messages put since the last call survive a power loss, not only a
+        process crash: their contents were fsynced as written, but a rename is durable
+        only once its folder is. One fsync of the folder covers every rename before it;
+        the publisher calls this where AMQP waits for confirms. Without it a message
+        could vanish while the store already marks its job published, which the sweeper
+        never republishes."""
+        if not self._renamed:
+            return
+        fd = os.open(self.data_folder_out, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._renamed = False
 
     def _lookup(self, exchange: str, routing_key: str, default: Any = None) -> list[str]:
         # kombu drops a message no queue is bound for; a publish that returns must have
@@ -348,6 +366,8 @@ class Publisher:
                     confirms.published()
         if confirms is not None:
             confirms.wait(self.CONFIRM_TIMEOUT_S)
+        elif isinstance(channel, _DurableChannel):
+            channel.sync_published()
 
     def stats(self, families: Iterable[str] = FAMILIES) -> list[QueueStats]:
         """Depth and consumer count per queue, as the broker reports them."""

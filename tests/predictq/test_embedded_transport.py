@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 from kombu import Producer
 from kombu.exceptions import ChannelError
@@ -99,3 +102,23 @@ def test_the_publisher_recovers_when_the_bindings_vanish(tmp_path, model_dir):
     with connect(settings) as conn:
         taken = take_all(conn.channel(), settings, "text")
     assert [body["tracking_id"] for body in taken] == [j.tracking_id for j in jobs]
+
+
+def test_the_publisher_makes_the_message_folder_durable_once_per_publish(tmp_path, model_dir,
+                                                                        monkeypatch):
+    settings = Settings(data_dir=tmp_path, model_dir=model_dir)
+    publisher = Publisher(settings)
+    publisher.publish([Job(model="language", input={"text": "warm up"})], "text")
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    publisher.publish([Job(model="language", input={"text": f"t{i}"}) for i in range(5)],
+                      "text")
+    publisher.close()
+    # Each message's contents, then one fsync of the folder for all five renames.
+    assert synced == ["file"] * 5 + ["folder"]
