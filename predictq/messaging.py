@@ -245,10 +245,10 @@ def connect(settings: Settings, *, confirm_each: bool = True) -> Connection:
                 "polling_interval": settings.poll_interval_ms / 1000,
             },
         )
-    publishing = not confirm_each and settings.resolved_broker_url.startswith(("amqp://", "pyamqp://"))
+    py_amqp = settings.resolved_broker_url.startswith(("amqp://", "pyamqp://"))
     return Connection(
         settings.resolved_broker_url,
-        transport=_PublisherTransport if publishing else None,
+        transport=_AmqpTransport if py_amqp else None,
         heartbeat=30,
         connect_timeout=5,
         # polling_interval only matters to polling transports (memory:// in the tests).
@@ -257,17 +257,17 @@ def connect(settings: Settings, *, confirm_each: bool = True) -> Connection:
     )
 
 
-class _PublisherConnection(pyamqp.Connection):
+class _AmqpConnection(pyamqp.Connection):
     # Without the connection.blocked capability py-amqp skips the zero-timeout socket
     # read it makes before every basic_publish to look for a blocked notice: a third
-    # of the publish's CPU (26 -> 15 us a message). Nothing here acted on the notice: a
-    # blocked broker shows as confirms not arriving within CONFIRM_TIMEOUT_S, and the
-    # jobs wait in the store for the sweeper.
+    # of the publish's CPU (26 -> 15 us a message). Nothing here acts on the notice: a
+    # blocked broker shows as confirms not arriving in time, and the jobs wait in the
+    # store for the sweeper.
     negotiate_capabilities = {**NEGOTIATE_CAPABILITIES, "connection.blocked": False}
 
 
-class _PublisherTransport(pyamqp.Transport):
-    Connection = _PublisherConnection
+class _AmqpTransport(pyamqp.Transport):
+    Connection = _AmqpConnection
 
 
 def message_body(job: Job) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def start_api(cfg: Config, procs: Processes, env: dict[str, str]) -> str:
     """Start `predictq api` with `env`; return its URL once /healthz says ok."""
     url = f"http://127.0.0.1:{env['PREDICTQ_PORT']}"
     procs.spawn("api", ["api"], env)
-    harness.wait_api(url, procs, int(env.get("PREDICTQ_API_WORKERS", Settings().api_workers)))
+    harness.wait_api(url, procs, Settings.from_env(harness.settings_env(env)).api_workers)
     return url
 
 
