@@ -57,6 +57,14 @@ class IdempotencyConflict(InvalidInput):
     code = "idempotency_conflict"
 
 
+class ReadingsOutOfOrder(PredictqError):
+    """A reading older than what was already accepted for its sensor, and not one of
+    those already accepted: the request is refused whole."""
+
+    status = 409
+    code = "out_of_order"
+
+
 class ServiceUnavailable(PredictqError):
     status = 503
     code = "service_unavailable"

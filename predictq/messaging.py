@@ -1,228 +1,48 @@
-"""Queues, messages and the publisher: the only module that knows about kombu topology.
+"""Connections and the publisher: how messages reach the broker.
 
-One durable direct exchange, one durable queue per model family (`<prefix>.text`, …).
-Messages are persistent JSON. On AMQP the publisher waits for the broker's confirm, so
-a publish that returns has been taken by RabbitMQ; the embedded default is kombu's
-file-system transport (see docs/EMBEDDED_BROKER.md for why and what it promises).
+On AMQP the publisher waits for the broker's confirm, so a publish that returns has
+been taken by RabbitMQ; the embedded default is kombu's file-system transport made
+crash-safe (predictq.embedded, docs/EMBEDDED_BROKER.md). Queue names and shapes live in
+predictq.topology; they are re-exported here for the callers that predate the split.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import itertools
 import json
 import os
-import tempfile
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import amqp
 from amqp.connection import NEGOTIATE_CAPABILITIES
 from amqp.exceptions import MessageNacked
-from kombu import Connection, Exchange, Producer, Queue
-from kombu.exceptions import ChannelError
-from kombu.transport import filesystem, pyamqp, virtual
-from kombu.transport.virtual import Empty
-from kombu.utils.encoding import bytes_to_str, str_to_bytes
-from kombu.utils.json import dumps, loads
+from kombu import Connection, Producer, Queue
+from kombu.transport import pyamqp
 
 from predictq import presence
+from predictq.embedded import DurableChannel, EmbeddedTransport
 from predictq.errors import BrokerUnavailable
 from predictq.group_commit import GroupCommit
 from predictq.jobs import Job
 from predictq.settings import Settings
-
-FAMILIES = ("text", "sensor")
-DEAD_LETTER_FAMILY = "dead"  # routing key and queue suffix of the dead-letter queue
-
-
-class _DurableChannel(filesystem.Channel):
-    """kombu's file-system channel made safe to crash in.
-
-    Publishing: the stock channel writes in place, so a consumer that renames the file
-    between the writer's open() and write() reads an empty message, and it never
-    fsyncs. Here a message file is written under a temporary name, fsynced and renamed
-    into place, so it appears whole or not at all.
-
-    Consuming: the stock channel deletes a message file as it hands it out, so a
-    consumer killed before acking loses it. Here the file is renamed into a folder of
-    the consuming process (`claimed/<host>-<pid>/`) and deleted only on ack; files of a
-    process that died are moved back by `presence.recover_claimed`.
-    """
-
-    # While other queues still have listed names, how long a queue found empty waits
-    # before the inbox is listed again for it.
-    RELIST_S = 0.25
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._claimed: dict[str, Path] = {}
-        # Names listed but not yet tried, oldest first, per queue: one listing of the
-        # inbox serves many messages. Listing (and sorting) it for every message made
-        # draining a backlog of n messages cost O(n^2).
-        self._listed: dict[str, collections.deque[str]] = {}
-        self._listed_at = 0.0
-        self._mine: Path | None = None  # presence.claim_folder, made once
-        self._renamed = False  # messages put whose rename is not yet made durable
-
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
-        folder = self.data_folder_out
-        # Zero-padded so lexical order (what the consumer sorts by) is arrival order; the
-        # counter orders one process's messages within the same millisecond.
-        name = f"{_monotonic_ms():015d}_{next(_SEQUENCE):012d}_{os.urandom(4).hex()}.{queue}.msg"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(str_to_bytes(dumps(payload)))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, os.path.join(folder, name))
-            self._renamed = True
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-
-    def sync_published(self) -> None:
-        """Make the messages put since the last call survive a power loss, not only a
-        process crash: their contents were fsynced as written, but a rename is durable
-        only once its folder is. One fsync of the folder covers every rename before it;
-        the publisher calls this where AMQP waits for confirms. Without it a message
-        could vanish while the store already marks its job published, which the sweeper
-        never republishes."""
-        if not self._renamed:
-            return
-        fd = os.open(self.data_folder_out, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self._renamed = False
-
-    def _lookup(self, exchange: str, routing_key: str, default: Any = None) -> list[str]:
-        # kombu drops a message no queue is bound for; a publish that returns must have
-        # stored it, so here it fails and the job is left to the sweeper instead.
-        if not exchange:
-            return super()._lookup(exchange, routing_key, default)
-        try:
-            queues = self.typeof(exchange).lookup(
-                self.get_table(exchange), exchange, routing_key, None)
-        except KeyError:
-            queues = []
-        if not queues:
-            raise ChannelError(f"no queue is bound to exchange {exchange!r} with routing "
-                               f"key {routing_key!r}: the message would be lost")
-        return queues
-
-    def _get(self, queue: str) -> Any:
-        inbox = Path(self.data_folder_in)
-        if not self._listed.get(queue) and (
-                not any(self._listed.values())
-                or time.monotonic() - self._listed_at >= self.RELIST_S):
-            self._relist(inbox)
-        listed = self._listed.get(queue)
-        mine = self._mine or presence.claim_folder(inbox.parent)
-        self._mine = mine
-        while listed:
-            name = listed.popleft()
-            claimed = mine / name
-            try:
-                os.rename(inbox / name, claimed)  # exactly one consumer wins the rename
-            except FileNotFoundError:
-                if not mine.is_dir():  # our folder was removed: make it again, retry
-                    self._mine = mine = presence.claim_folder(inbox.parent)
-                    listed.appendleft(name)
-                continue  # else another consumer took this one
-            payload = loads(bytes_to_str(claimed.read_bytes()))
-            self._claimed[payload["properties"]["delivery_tag"]] = claimed
-            return payload
-        raise Empty()
-
-    def _relist(self, inbox: Path) -> None:
-        # Files that arrive later are seen at the next listing, after the names already
-        # listed: arrival order (the names sort by it) holds within each queue.
-        listed: dict[str, collections.deque[str]] = collections.defaultdict(collections.deque)
-        for name in sorted(os.listdir(inbox)):
-            if not name.startswith(".") and name.endswith(".msg"):
-                listed[name.partition(".")[2][:-len(".msg")]].append(name)
-        self._listed, self._listed_at = listed, time.monotonic()
-
-    def basic_ack(self, delivery_tag: str, multiple: bool = False) -> None:
-        super().basic_ack(delivery_tag, multiple)
-        self._release(delivery_tag)
-
-    def basic_reject(self, delivery_tag: str, requeue: bool = False) -> None:
-        super().basic_reject(delivery_tag, requeue)  # a requeue writes a new file first
-        self._release(delivery_tag)
-
-    def _restore(self, message: Any) -> None:
-        super()._restore(message)
-        self._release(message.delivery_tag)
-
-    def _release(self, delivery_tag: str) -> None:
-        path = self._claimed.pop(delivery_tag, None)
-        if path is not None:
-            path.unlink(missing_ok=True)
-
-
-def _monotonic_ms() -> int:
-    return int(time.monotonic() * 1000)
-
-
-_SEQUENCE = itertools.count()
-
-
-class EmbeddedTransport(filesystem.Transport):
-    Channel = _DurableChannel
-
-    def __init__(self, client: Any, **kwargs: Any) -> None:
-        super().__init__(client, **kwargs)
-        # kombu shares the file-system transport's declared bindings process-wide, so a
-        # second connection to another queue folder skipped writing its binding there.
-        self.state = virtual.BrokerState()
-
-
-def exchange(settings: Settings) -> Exchange:
-    return Exchange(settings.queue_prefix, type="direct", durable=True)
-
-
-def queue_name(settings: Settings, family: str) -> str:
-    return f"{settings.queue_prefix}.{family}"
-
-
-def queue_for(settings: Settings, family: str) -> Queue:
-    return Queue(
-        queue_name(settings, family),
-        exchange(settings),
-        routing_key=family,
-        durable=True,
-    )
-
-
-def dead_letter_queue(settings: Settings) -> Queue:
-    """Where messages go that can never succeed; nothing consumes it, people read it."""
-    return queue_for(settings, DEAD_LETTER_FAMILY)
-
-
-def dead_letter(producer: Producer, settings: Settings, body: Any, *, reason: str,
-                content_type: str | None = None, content_encoding: str | None = None) -> None:
-    queue = dead_letter_queue(settings)
-    producer.publish(
-        body,
-        exchange=queue.exchange,
-        routing_key=DEAD_LETTER_FAMILY,
-        serializer=None if content_type else "json",
-        content_type=content_type,
-        content_encoding=content_encoding,
-        delivery_mode=2,
-        headers={"x-predictq-reason": reason[:500]},
-        declare=[queue],
-    )
+from predictq.topology import (  # noqa: F401 (re-exported)
+    DEAD_LETTER_FAMILY,
+    FAMILIES,
+    STREAM_FAMILY,
+    dead_letter,
+    dead_letter_queue,
+    exchange,
+    partition_of,
+    partition_queues,
+    queue_for,
+    queue_name,
+    stream_message,
+)
 
 
 def connect(settings: Settings, *, confirm_each: bool = True) -> Connection:
@@ -309,8 +129,9 @@ class Publisher:
         # Built once: making kombu's Queue and Exchange objects took 6% of a request.
         self._queues = {family: queue_for(settings, family)
                         for family in (*FAMILIES, DEAD_LETTER_FAMILY)}
+        self._partitions = partition_queues(settings)
         self._pid = os.getpid()
-        self._group: GroupCommit[tuple[Sequence[Job], str], None] = GroupCommit(
+        self._group: GroupCommit[tuple[Queue, Sequence[dict[str, Any]]], None] = GroupCommit(
             self._publish_batch)
 
     def publish(self, jobs: Sequence[Job], family: str) -> None:
@@ -319,9 +140,19 @@ class Publisher:
         After a failure, publishes fail fast for BACKOFF_S instead of each request
         waiting out connection attempts: the jobs are stored and the sweeper retries.
         """
-        self._group.submit((jobs, family))
+        self._group.submit((self._queues[family], [message_body(job) for job in jobs]))
 
-    def _publish_batch(self, batch: Sequence[tuple[Sequence[Job], str]]) -> list[None]:
+    def publish_stream(self, messages: Sequence[dict[str, Any]]) -> None:
+        """Publish sensor wake-ups (`topology.stream_message`), each to its sensor's
+        partition; the same failure rules as `publish`."""
+        by_queue: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for message in messages:
+            by_queue[partition_of(self.settings, message["sensor_id"])].append(message)
+        for partition, bodies in by_queue.items():
+            self._group.submit((self._partitions[partition], bodies))
+
+    def _publish_batch(
+            self, batch: Sequence[tuple[Queue, Sequence[dict[str, Any]]]]) -> list[None]:
         with self._lock:
             if time.monotonic() < self._down_until:
                 raise BrokerUnavailable("broker unavailable (retrying shortly)")
@@ -340,43 +171,50 @@ class Publisher:
             except Exception as exc:
                 self._reset()
                 self._down_until = time.monotonic() + self.BACKOFF_S
-                names = sorted({queue_name(self.settings, family) for _, family in batch})
+                names = sorted({queue.name for queue, _ in batch})
                 raise BrokerUnavailable(f"could not publish to {', '.join(names)}: {exc}") \
                     from exc
         return [None] * len(batch)
 
-    def _publish_confirmed(self, batch: Sequence[tuple[Sequence[Job], str]]) -> None:
+    def _publish_confirmed(self, batch: Sequence[tuple[Queue, Sequence[dict[str, Any]]]]
+                           ) -> None:
         channel = self._ensure_producer().channel
         confirms = self._confirms
-        for jobs, family in batch:
-            queue = self._queues[family]
+        for queue, bodies in batch:
             if queue.name not in self._declared:
                 queue(channel).declare()
                 self._declared.add(queue.name)
             # What kombu's Producer.publish does, without its per-message generality
             # (serializer registry, compression, declare checks): 39 instead of 67 µs a
             # message on AMQP, most of a 1,000-input batch's time in the API.
-            for job in jobs:
+            for body in bodies:
                 message = channel.prepare_message(
-                    json.dumps(message_body(job)), content_type="application/json",
+                    json.dumps(body), content_type="application/json",
                     content_encoding="utf-8", properties={"delivery_mode": 2})
                 channel.basic_publish(message, exchange=queue.exchange.name,
-                                      routing_key=family)
+                                      routing_key=queue.routing_key)
                 if confirms is not None:
                     confirms.published()
         if confirms is not None:
             confirms.wait(self.CONFIRM_TIMEOUT_S)
-        elif isinstance(channel, _DurableChannel):
+        elif isinstance(channel, DurableChannel):
             channel.sync_published()
 
     def stats(self, families: Iterable[str] = FAMILIES) -> list[QueueStats]:
         """Depth and consumer count per queue, as the broker reports them."""
+        return self._stats([(family, self._queues[family]) for family in families])
+
+    def partition_stats(self) -> list[QueueStats]:
+        """The same for each sensor-stream partition, in partition order."""
+        return self._stats([(STREAM_FAMILY, queue) for queue in self._partitions])
+
+    def _stats(self, queues: Sequence[tuple[str, Queue]]) -> list[QueueStats]:
         out = []
         with self._lock:
             try:
                 channel = self._ensure_producer().channel
-                for family in families:
-                    queue = self._queues[family](channel)
+                for family, template in queues:
+                    queue = template(channel)
                     queue.declare()
                     _, depth, consumers = queue.queue_declare(passive=True)
                     if self.settings.uses_embedded_broker:

@@ -74,6 +74,39 @@ class Settings:
     poll_interval_ms: int = _doc(
         "How often the embedded transport looks for new messages.", default=10
     )
+    stream_partitions: int = _doc(
+        "Sensor-stream partition queues (`<prefix>.stream.<i>`, single active consumer "
+        "each); a sensor belongs to partition crc32(id) mod this. The most stream "
+        "workers that can share the load. Change it only with the streams drained.",
+        default=8,
+    )
+    max_readings_per_request: int = _doc(
+        "Most readings in one `POST /v1/sensors/<id>/readings`.", default=10_000
+    )
+    readings_retention_s: int = _doc(
+        "Raw readings older than this (by reading time) are deleted by the workers' "
+        "housekeeping; events (with their context), alerts and sensor totals are kept.",
+        default=7 * 24 * 3600,
+    )
+    event_model: str = _doc(
+        "The model that classifies each event detected in a sensor stream.",
+        default="appliance",
+    )
+    alert_webhook_url: str = _doc(
+        "If set, every alert is POSTed here as JSON (Slack incoming-webhook compatible "
+        "`text` field), retried with backoff until a 2xx.",
+        default="",
+    )
+    alert_on_events: bool = _doc(
+        "Also raise an alert for every event detected in a stream, not only for "
+        "anomalies.",
+        default=False,
+    )
+    alert_gap_s: int = _doc(
+        "Anomalous readings of one sensor within this many seconds of its last "
+        "anomaly alert belong to that alert instead of raising a new one.",
+        default=60,
+    )
 
     @property
     def resolved_broker_url(self) -> str:
@@ -117,7 +150,9 @@ class Settings:
         env = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is not None:
+            if isinstance(value, bool):
+                env[PREFIX + f.name.upper()] = "1" if value else "0"
+            elif value is not None:
                 env[PREFIX + f.name.upper()] = str(value)
         return env
 
@@ -125,6 +160,10 @@ class Settings:
 def _convert(f: dataclasses.Field, raw: str) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     try:
+        if kind.startswith("bool"):
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError("expected 1/0, true/false or yes/no")
+            return raw.lower() in ("1", "true", "yes")
         if kind.startswith("int"):
             return int(raw)
         if "Path" in kind:

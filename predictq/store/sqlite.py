@@ -23,13 +23,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from predictq.errors import StoreUnavailable
 from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import Store, conflict, final_outcomes
+from predictq.store.sqlite_errors import translated as _translated
+from predictq.store.sqlite_sensors import SENSOR_SCHEMA, SqliteSensors
 from predictq.store.writer_lock import WriterLock
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 R = TypeVar("R")
 
@@ -66,28 +67,19 @@ SCHEMA = (
         created_at REAL NOT NULL
     )""",
     SWEEP_INDEX,
+    *SENSOR_SCHEMA,
 )
 
 # What brings a file at version N (the key) up to N + 1.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0", SWEEP_INDEX),
+    2: SENSOR_SCHEMA,
 }
 
 COLUMNS = (
     "tracking_id, model, input, status, result, error, model_version, "
     "created_at, updated_at, published, attempts"
 )
-
-# Primary result codes that mean "cannot reach or lock the file", not "bad SQL".
-UNAVAILABLE_CODES = {
-    sqlite3.SQLITE_BUSY,
-    sqlite3.SQLITE_LOCKED,
-    sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_IOERR,
-    sqlite3.SQLITE_FULL,
-    sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_PROTOCOL,
-}
 
 # Connections a forked child inherited. SQLite forbids using them after fork() and
 # closing one counts as using it (it may checkpoint and unlock the parent's WAL), so
@@ -100,18 +92,6 @@ class _Connection(sqlite3.Connection):
 
     pid: int
     generation: int
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        if getattr(exc, "sqlite_errorcode", -1) & 0xFF in UNAVAILABLE_CODES:
-            raise StoreUnavailable(f"SQLite store unavailable: {exc}") from exc
-        raise
-    except OSError as exc:
-        raise StoreUnavailable(f"SQLite store unavailable: {exc}") from exc
 
 
 class SqliteStore(Store):
@@ -131,6 +111,7 @@ class SqliteStore(Store):
         self._group: GroupCommit[Callable[[sqlite3.Connection], Any], Any] = GroupCommit(
             self._run_ops)
         self._writer = WriterLock(self.path.with_name(self.path.name + ".lock"), busy_timeout)
+        self.sensors = SqliteSensors(self)
 
     # -- connections --------------------------------------------------------------
 
