@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 import ui
-from api import errors, ops, predictions
+from api import errors, ops, predictions, sensors
 from predictq.services import Services
 from predictq.settings import Settings
 
@@ -28,4 +28,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.register(app)
     app.register_blueprint(predictions.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(sensors.bp)
     return app

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from api.bodies import json_body as _json_body
 from api.context import services
 from predictq import metrics
-from predictq.errors import InvalidRequest, UnsupportedMediaType
+from predictq.errors import InvalidRequest
 
 bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
-
-
-def _json_body() -> Any:
-    if not request.is_json:
-        raise UnsupportedMediaType(
-            f"Content-Type must be application/json, got {request.mimetype or 'nothing'!r}"
-        )
-    data = request.get_data(cache=False)  # raises 413 above MAX_CONTENT_LENGTH
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
 
 
 def _idempotency_key() -> str | None:

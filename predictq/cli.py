@@ -59,17 +59,48 @@ def api(ctx: click.Context) -> None:
               help="Wait for a batch to fill after its first message. "
                    "Default PREDICTQ_BATCH_WAIT_MS.")
 @click.option("--family", "families", multiple=True,
-              help="Queue family to consume (repeatable); default all.")
+              help="Queue family to consume (repeatable): text, sensor, stream; "
+                   "default all.")
 @click.pass_context
 def worker(ctx: click.Context, batch_size: int | None, batch_wait_ms: int | None,
            families: tuple[str, ...]) -> None:
-    """Consume the queues and write predictions."""
-    from worker.factory import create_worker
+    """Consume the queues, write predictions, apply sensor streams, deliver alerts."""
+    import threading
 
-    w = create_worker(_settings(ctx), batch_size=batch_size, batch_wait_ms=batch_wait_ms,
-                      families=families or None)
+    from predictq.messaging import FAMILIES, STREAM_FAMILY
+    from worker.factory import create_alert_deliverer, create_stream_consumer, create_worker
+
+    settings = _settings(ctx)
+    unknown = set(families) - {*FAMILIES, STREAM_FAMILY}
+    if unknown:
+        raise click.BadParameter(f"unknown famil{'ies' if len(unknown) > 1 else 'y'} "
+                                 f"{', '.join(sorted(unknown))}", param_hint="--family")
+    job_families = [f for f in families if f != STREAM_FAMILY] if families else None
+    w = create_worker(settings, batch_size=batch_size, batch_wait_ms=batch_wait_ms,
+                      families=job_families)
     w.install_signal_handlers()
-    w.run()
+    threads = []
+    if not families or STREAM_FAMILY in families:
+        streams = create_stream_consumer(settings, batch_size=batch_size,
+                                         batch_wait_ms=batch_wait_ms)
+        streams.stop_event = w.stop_event  # one signal stops both
+        threads.append(threading.Thread(target=streams.run, name="predictq-streams"))
+    deliverer = create_alert_deliverer(settings)
+    if deliverer is not None:
+        deliverer.stop_event = w.stop_event
+        threads.append(threading.Thread(target=deliverer.run, name="predictq-alerts"))
+    for thread in threads:
+        thread.start()
+    if families and not job_families:  # streams only: the job consumer stays off
+        if w.sweeper is not None:
+            w.sweeper.start()
+        w.stop_event.wait()
+        if w.sweeper is not None:
+            w.sweeper.stop_event.set()
+    else:
+        w.run()
+    for thread in threads:
+        thread.join()
 
 
 @main.command()

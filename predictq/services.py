@@ -9,6 +9,7 @@ from predictq.intake import Intake
 from predictq.messaging import Publisher
 from predictq.settings import Settings
 from predictq.store import Store, open_store
+from predictq.streams.intake import ReadingsIntake
 
 
 @dataclass
@@ -17,13 +18,15 @@ class Services:
     store: Store
     publisher: Publisher
     intake: Intake
+    readings: ReadingsIntake
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None,
               publisher: Publisher | None = None) -> Services:
         store = store or open_store(settings.resolved_store_url)
         publisher = publisher or Publisher(settings)
-        return cls(settings, store, publisher, Intake(settings, store, publisher))
+        return cls(settings, store, publisher, Intake(settings, store, publisher),
+                   ReadingsIntake(settings, store, publisher))
 
     def close(self) -> None:
         self.intake.close()

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 from models.errors import UnknownModelName
 from models.registry import get_spec
@@ -27,10 +28,13 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    def __init__(self, settings: Settings, store: Store, publisher: Publisher) -> None:
+    def __init__(self, settings: Settings, store: Store, publisher: Publisher,
+                 tasks: Sequence[Callable[[], object]] = ()) -> None:
         self.settings = settings
         self.store = store
         self.publisher = publisher
+        # Other capabilities' outboxes and housekeeping, run after each round.
+        self.tasks = tuple(tasks)
         self.stop_event = threading.Event()
 
     def sweep_once(self) -> int:
@@ -69,12 +73,13 @@ class Sweeper:
 
     def run(self) -> None:
         while not self.stop_event.wait(self.settings.sweep_interval_s):
-            try:
-                self.sweep_once()
-            except PredictqError as exc:
-                log.info("sweep skipped: %s", exc.message)
-            except Exception:
-                log.error("sweep failed", exc_info=True)
+            for task in (self.sweep_once, *self.tasks):
+                try:
+                    task()
+                except PredictqError as exc:
+                    log.info("sweep skipped: %s", exc.message)
+                except Exception:
+                    log.error("sweep failed", exc_info=True)
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="predictq-sweeper", daemon=True)

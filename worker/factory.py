@@ -15,8 +15,12 @@ from predictq.messaging import Publisher
 from predictq.processing import BatchProcessor
 from predictq.settings import Settings
 from predictq.store import open_store
+from predictq.streams.processor import StreamProcessor
+from predictq.streams.sweeping import StreamSweeper
+from predictq.streams.webhook import AlertDeliverer
 from predictq.sweeper import Sweeper
 from worker.consumer import Worker
+from worker.streams import StreamConsumer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,25 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
             log.info("loaded model %s %s", loaded.name, loaded.version)
     store = open_store(settings.resolved_store_url)
     processor = BatchProcessor(store, load_model, max_attempts=settings.max_attempts)
-    sweeper = Sweeper(settings, store, Publisher(settings)) if sweep else None
+    publisher = Publisher(settings)
+    sweeper = (Sweeper(settings, store, publisher,
+                       tasks=[StreamSweeper(settings, store, publisher)])
+               if sweep else None)
     return Worker(settings, processor, families, batch_size=batch_size,
                   batch_wait_ms=batch_wait_ms, sweeper=sweeper)
+
+
+def create_stream_consumer(settings: Settings, *, batch_size: int | None = None,
+                           batch_wait_ms: int | None = None) -> StreamConsumer:
+    """The sensor-stream consumer; its housekeeping runs in the job worker's sweeper."""
+    store = open_store(settings.resolved_store_url)
+    processor = StreamProcessor(settings, store, Publisher(settings))
+    return StreamConsumer(settings, processor, batch_size=batch_size,
+                          batch_wait_ms=batch_wait_ms)
+
+
+def create_alert_deliverer(settings: Settings) -> AlertDeliverer | None:
+    """The webhook deliverer, or None when no webhook is configured."""
+    if not settings.alert_webhook_url:
+        return None
+    return AlertDeliverer(settings, open_store(settings.resolved_store_url))

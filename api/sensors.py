@@ -1,0 +1,121 @@
+"""`/v1/sensors` and `/v1/alerts`: readings in; sensors, readings, events, alerts out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from api.bodies import json_body
+from api.context import services
+from predictq.errors import InvalidInput, NotFound
+from predictq.streams.records import Event
+from predictq.streams.validation import parse_time, sensor_id
+
+bp = Blueprint("sensors", __name__)
+
+MAX_LIMIT = 100_000
+
+
+@bp.post("/v1/sensors/<sensor>/readings")
+def add_readings(sensor: str):
+    accepted = services().readings.submit(sensor, json_body())
+    return jsonify(accepted.to_public()), 202
+
+
+@bp.get("/v1/sensors")
+def list_sensors():
+    sensors = services().store.sensors.list_sensors(limit=_limit(1000))
+    return jsonify({"sensors": [s.to_public() for s in sensors]})
+
+
+@bp.get("/v1/sensors/<sensor>")
+def get_sensor(sensor: str):
+    info = _sensor(sensor)
+    store = services().store
+    recent = store.sensors.events(sensor_id=info.sensor_id, limit=1)
+    return jsonify({**info.to_public(),
+                    "last_event": _event_public(recent[0]) if recent else None})
+
+
+@bp.get("/v1/sensors/<sensor>/readings")
+def get_readings(sensor: str):
+    info = _sensor(sensor)
+    until = _time_arg("until", info.last_t if info.last_t is not None else 0.0)
+    since = _time_arg("since", until - 600.0)
+    if since > until:
+        raise InvalidInput("'since' is after 'until'")
+    rows = services().store.sensors.readings_between(info.sensor_id, since, until,
+                                                     limit=_limit(10_000))
+    readings = []
+    for reading, result in rows:
+        row: dict[str, Any] = {"t": reading.t, "value": reading.value}
+        if reading.seq is not None:
+            row["seq"] = reading.seq
+        if result is None:
+            row.update(smoothed=None, score=None, anomalous=None)
+        else:
+            row.update(smoothed=result.smoothed, score=result.score,
+                       anomalous=result.anomalous)
+        readings.append(row)
+    return jsonify({"sensor_id": info.sensor_id, "since": since, "until": until,
+                    "readings": readings})
+
+
+@bp.get("/v1/sensors/<sensor>/events")
+def get_events(sensor: str):
+    info = _sensor(sensor)
+    since = _time_arg("since", None)
+    events = services().store.sensors.events(sensor_id=info.sensor_id, since=since,
+                                             limit=_limit(100))
+    return jsonify({"sensor_id": info.sensor_id,
+                    "events": [_event_public(e) for e in events]})
+
+
+@bp.get("/v1/alerts")
+def get_alerts():
+    since = _time_arg("since", None)
+    wanted = request.args.get("sensor_id")
+    alerts = services().store.sensors.alerts(since=since, sensor_id=wanted,
+                                             limit=_limit(100))
+    return jsonify({"alerts": [a.to_public() for a in alerts]})
+
+
+def _sensor(sensor: str):
+    info = services().store.sensors.sensor(sensor_id(sensor))
+    if info is None:
+        raise NotFound(f"no sensor {sensor!r} has sent readings")
+    return info
+
+
+def _event_public(event: Event) -> dict[str, Any]:
+    """The event with its classification, as far as it has got."""
+    public = event.to_public()
+    public["classification"] = None
+    if event.tracking_id:
+        job = services().store.get(event.tracking_id)
+        if job is not None:
+            public["classification"] = {"status": job.status.value, "result": job.result,
+                                        "model": job.model,
+                                        "model_version": job.model_version}
+    return public
+
+
+def _time_arg(name: str, default: float | None) -> float | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    return parse_time(raw, f"'{name}'")
+
+
+def _limit(default: int) -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise InvalidInput("'limit' must be a whole number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"'limit' must be between 1 and {MAX_LIMIT}")
+    return limit

@@ -1,0 +1,99 @@
+"""Alert delivery: every alert POSTed to `PREDICTQ_ALERT_WEBHOOK_URL` until a 2xx.
+
+The alerts table is the outbox: an alert is written with the pass that raised it, and
+any worker's deliverer claims due ones with a lease (`SensorStore.claim_alerts`), POSTs
+each as JSON and records the answer. A receiver that is down only delays its alerts:
+each is retried with exponential backoff (1 s, 2 s, 4 s … at most 5 minutes) and never
+dropped. Delivery is at least once — a worker killed between the POST and the record
+sends that alert again — so the body carries `alert_id` for de-duplication, and a
+`text` field, which is what a Slack incoming webhook reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from predictq.errors import PredictqError
+from predictq.settings import Settings
+from predictq.store import Store
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 60.0  # longer than a claim (CLAIM alerts) can take to POST (TIMEOUT_S each)
+TIMEOUT_S = 5.0
+CLAIM = 10
+MAX_BACKOFF_S = 300.0
+IDLE_S = 0.5
+
+Post = Callable[[str, dict[str, Any]], int]
+
+
+def post_json(url: str, body: dict[str, Any]) -> int:
+    """POST `body`; return the HTTP status (an error status is returned, not raised)."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "predictq-alerts"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def backoff(attempts: int) -> float:
+    return min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF_S)
+
+
+class AlertDeliverer:
+    def __init__(self, settings: Settings, store: Store, post: Post = post_json) -> None:
+        self.url = settings.alert_webhook_url
+        self.store = store
+        self.post = post
+        self.stop_event = threading.Event()
+        self.delivered = 0
+
+    def deliver_once(self, now: float | None = None) -> int:
+        """Send every alert due now; return how many the receiver took."""
+        now = time.time() if now is None else now
+        taken = 0
+        for alert in self.store.sensors.claim_alerts(now, LEASE_S, limit=CLAIM):
+            try:
+                status = self.post(self.url, alert.webhook_body())
+                error = None if 200 <= status < 300 else f"HTTP {status}"
+            except (OSError, ValueError) as exc:  # refused, timed out, bad URL
+                error = f"{type(exc).__name__}: {exc}"
+            if error is None:
+                self.store.sensors.alert_delivered(alert.alert_id, time.time())
+                taken += 1
+            else:
+                retry = backoff(alert.attempts)
+                log.info("alert %s not delivered (attempt %d, retry in %.0f s): %s",
+                         alert.alert_id, alert.attempts, retry, error)
+                self.store.sensors.alert_failed(alert.alert_id, error, time.time() + retry)
+        self.delivered += taken
+        return taken
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                busy = self.deliver_once()
+            except PredictqError as exc:
+                log.info("alert delivery paused: %s", exc.message)
+                busy = 0
+            except Exception:
+                log.error("alert delivery failed", exc_info=True)
+                busy = 0
+            if not busy:
+                self.stop_event.wait(IDLE_S)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="predictq-alerts", daemon=True)
+        thread.start()
+        return thread
