@@ -104,6 +104,7 @@ def write_card(runs: list[Run], rate: float, size_10k: int, size_end: int) -> st
         f"{name} {sum(r.readings for r in runs if r.detector == name) / sum(r.seconds for r in runs if r.detector == name):,.0f}"  # noqa: E501
         for name in DETECTORS)
     text = card_text.ANOMALY.format(
+        header=card_text.ANOMALY_HEADER,
         table="\n".join(rows), tolerance=TOLERANCE, gap=GAP, rate=rate,
         size_10k=size_10k, size_end=size_end, throughput=throughput, machine=_machine())
     CARD.write_text(text)

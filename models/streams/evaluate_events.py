@@ -115,6 +115,7 @@ def write_card(results: list[EventResult], top: float, streams: list[data.EventS
     table = "\n".join(_row(r, r.name == DEFAULT_EVENT_DETECTOR) for r in results)
     speed = ", ".join(f"{r.name} {n_readings / r.seconds:,.0f}" for r in results)
     text = card_text.EVENTS.format(
+        header=card_text.EVENTS_HEADER,
         n_streams=len(streams), n_readings=n_readings, n_events=n_events, table=table,
         ceiling=top, speed=speed, train_seconds=train_seconds, seed=data.SEED,
         delta=data.DELTA, lead=data.LEAD_FRAMES, gap=data.GAP_FRAMES,
