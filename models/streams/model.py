@@ -43,7 +43,8 @@ class StreamModel:
         append = out.append
         for t, value in zip(ts, values, strict=True):
             x = float(value)
-            # Inlined types.clean: this loop is the hot path.
+            # NaN repeats the previous reading; huge values saturate (types.LIMIT). Inlined:
+            # this loop is the hot path.
             if x != x:
                 x = last
             elif x > LIMIT:

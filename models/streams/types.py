@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 # Readings are saturated here before any detector sees them: sums and squares of
@@ -24,21 +23,3 @@ class Step:
     score: float  # anomaly score of this reading (finite, never NaN/inf)
     anomalous: bool  # score above the detector's threshold
 
-
-def clean(value: float, previous: float) -> float:
-    """A finite reading: NaN repeats the previous reading, ±inf and huge values saturate."""
-    value = float(value)
-    if value != value:  # NaN
-        return previous
-    if value > LIMIT:
-        return LIMIT
-    if value < -LIMIT:
-        return -LIMIT
-    return value
-
-
-def finite(x: float) -> float:
-    """Guard for scores: whatever arithmetic produced, hand out a finite float."""
-    if math.isfinite(x):
-        return x
-    return 0.0 if x != x else math.copysign(1e300, x)
