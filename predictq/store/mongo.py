@@ -62,6 +62,9 @@ class MongoStore(Store):
         self._pid = 0
         self._indexed = False
         self._lock = threading.Lock()
+        from predictq.store.mongo_sensors import MongoSensors  # it imports this module
+
+        self.sensors = MongoSensors(self)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStore:

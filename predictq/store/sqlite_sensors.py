@@ -323,7 +323,12 @@ def _apply_one(conn: sqlite3.Connection, u: StreamUpdate) -> bool:
             doc["context_after"] = context
             conn.execute("UPDATE events SET doc = ? WHERE event_id = ?",
                          (_dumps(doc), event_id))
-    applied_t = max((b_last for b_last in _last_ts(u)), default=None)
+    # The newest reading applied is the last of batch to_n (a sensor's batches are in
+    # time order), not something the worker's opaque state may or may not carry. None
+    # when retention already removed it (to_n == from_n): the stored value stays.
+    found = conn.execute("SELECT last_t FROM sensor_batches WHERE sensor_id = ? AND n = ?",
+                         (u.sensor_id, u.to_n)).fetchone()
+    applied_t = found[0] if found else None
     conn.execute(
         "UPDATE sensors SET applied_n = ?, state = ?, applied_t = COALESCE(?, applied_t),"
         " events = events + ?, alerts = alerts + ?, anomalies = anomalies + ?,"
@@ -331,11 +336,6 @@ def _apply_one(conn: sqlite3.Connection, u: StreamUpdate) -> bool:
         (u.to_n, _dumps(u.state), applied_t, new_events, new_alerts, u.anomalies,
          _dumps(u.state.get("versions", {})), u.sensor_id))
     return True
-
-
-def _last_ts(u: StreamUpdate) -> list[float]:
-    last = u.state.get("last_t")
-    return [last] if isinstance(last, int | float) else []
 
 
 def _clip(batches: list[Batch], since: float, until: float,

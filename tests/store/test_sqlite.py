@@ -15,7 +15,8 @@ import pytest
 from predictq.errors import StoreUnavailable
 from predictq.jobs import Job, Outcome, Status
 from predictq.store import open_store
-from predictq.store.sqlite import SCHEMA_VERSION, SqliteStore, _upgrade, _write
+from predictq.store.sqlite import MIGRATIONS, SCHEMA_VERSION, SqliteStore, _upgrade, _write
+from predictq.streams.records import Reading
 
 _start_together: multiprocessing.synchronize.Barrier | None = None
 
@@ -276,7 +277,41 @@ def test_a_version_1_file_is_migrated_and_keeps_its_jobs(tmp_path) -> None:
     fresh = tmp_path / "fresh.db"
     SqliteStore(fresh).ping()
     assert _schema(path) == _schema(fresh)  # same columns, same indexes, same version
-    assert _schema(path)[2] == SCHEMA_VERSION == 2
+    assert _schema(path)[2] == SCHEMA_VERSION == 3
+
+
+def test_a_version_2_file_gains_the_sensor_tables_and_keeps_its_jobs(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    _version_1_file(path)
+    raw = sqlite3.connect(path)
+    for statement in MIGRATIONS[1]:  # version 2: jobs with attempts, no sensors yet
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 2")
+    raw.commit()
+    assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sensors'"
+                       ).fetchone() == (0,)
+    raw.close()
+
+    store = SqliteStore(path)
+    assert store.get("old-done").result == {"label": "en"}
+    assert store.sensors.append("s1", [Reading(1.0, 2.0)]).batch.n == 1
+    assert store.sensors.sensor("s1").readings == 1
+    store.close()
+
+    fresh = tmp_path / "fresh.db"
+    SqliteStore(fresh).ping()
+    assert _schema(path) == _schema(fresh)
+    assert _schema(path)[2] == SCHEMA_VERSION
+
+    def tables(p) -> list[tuple]:
+        conn = sqlite3.connect(p)
+        names = ("sensors", "sensor_batches", "events", "alerts")
+        found = [conn.execute(f"PRAGMA table_info({name})").fetchall() for name in names]
+        conn.close()
+        return found
+
+    assert tables(path) == tables(fresh)
+    assert all(tables(path))
 
 
 def test_an_upgrade_that_lost_the_race_changes_nothing(tmp_path) -> None:
