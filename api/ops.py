@@ -23,7 +23,8 @@ def models():
 @bp.get("/v1/queue")
 def queue():
     return jsonify({"queues": monitoring.queue_report(services()),
-                    "dead_letter": monitoring.dead_letter_report(services())})
+                    "dead_letter": monitoring.dead_letter_report(services()),
+                    "streams": monitoring.stream_report(services())})
 
 
 @bp.get("/healthz")

@@ -144,14 +144,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     try:
         report = monitoring.queue_report(services)
         dead = monitoring.dead_letter_report(services)
+        streams = monitoring.stream_report(services)
         counts = {s.value: n for s, n in services.store.count_by_status().items()}
     except PredictqError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         services.close()
     if as_json:
-        click.echo(json.dumps({"queues": report, "dead_letter": dead, "jobs": counts},
-                              indent=2))
+        click.echo(json.dumps({"queues": report, "dead_letter": dead, "streams": streams,
+                               "jobs": counts}, indent=2))
         return
     header = f"{'queue':<22}{'depth':>8}{'consumers':>11}{'in/s':>9}{'out/s':>9}{'oldest':>10}"
     click.echo(header)
@@ -160,7 +161,43 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{q['queue']:<22}{q['depth']:>8}{q['consumers']:>11}"
                    f"{q['publish_rate']:>9.2f}{q['ack_rate']:>9.2f}{oldest:>10}")
     click.echo(f"dead letters: {dead['depth']} in {dead['queue']}")
+    click.echo(f"streams: {streams['sensors']} sensors, {streams['depth']} wake-ups waiting "
+               f"in {len(streams['partitions'])} partitions, {streams['consumers']} stream "
+               f"worker(s), {streams['pending_batches']} batches not yet applied")
     click.echo("jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@main.command()
+@click.option("--sensors", "-n", "count", default=20, show_default=True,
+              type=click.IntRange(1, 10_000), help="Sensors to simulate.")
+@click.option("--rate", default=10.0, show_default=True, type=click.FloatRange(0.01, 1000),
+              help="Readings per second per sensor.")
+@click.option("--backfill", default=1500, show_default=True, type=click.IntRange(0),
+              help="Readings of history each sensor uploads first (warms the detectors).")
+@click.option("--duration", default=0.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds of live replay; 0 runs until Ctrl-C.")
+@click.option("--url", default=None,
+              help="The API (default http://PREDICTQ_HOST:PREDICTQ_PORT).")
+@click.pass_context
+def simulate(ctx: click.Context, count: int, rate: float, backfill: int, duration: float,
+             url: str | None) -> None:
+    """Replay real recordings into a running predictq as live sensors."""
+    from predictq import simulate as sim
+
+    settings = _settings(ctx)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    url = url or f"http://{host}:{settings.port}"
+    sensors = sim.build_sensors(count, rate, backfill)
+    click.echo(f"simulating {count} sensors at {rate:g} readings/s each into {url} "
+               f"({', '.join(s.sensor_id for s in sensors[:4])}, ...); Ctrl-C stops")
+    try:
+        totals = sim.run(url, sensors, rate, backfill, duration, echo=click.echo)
+    except KeyboardInterrupt:
+        return
+    except OSError as exc:
+        raise click.ClickException(f"cannot reach predictq at {url}: {exc}") from None
+    click.echo(f"done: {totals['accepted']} readings accepted, {totals['duplicates']} "
+               f"duplicates, {totals['refused']} requests refused")
 
 
 def _train_missing(settings: Settings) -> None:

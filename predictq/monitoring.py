@@ -47,6 +47,20 @@ def queue_report(services: Services) -> list[dict[str, Any]]:
     return report
 
 
+def stream_report(services: Services) -> dict[str, Any]:
+    """The sensor-stream partitions: waiting wake-ups per partition, stream workers,
+    and how far behind the workers are (batches accepted but not applied)."""
+    partitions = services.publisher.partition_stats()
+    sensors = services.store.sensors.list_sensors(limit=100_000)
+    return {
+        "partitions": [{"queue": p.name, "depth": p.depth} for p in partitions],
+        "depth": sum(p.depth for p in partitions),
+        "consumers": max((p.consumers for p in partitions), default=0),
+        "sensors": len(sensors),
+        "pending_batches": sum(s.batches - s.applied_n for s in sensors),
+    }
+
+
 def dead_letter_report(services: Services) -> dict[str, Any]:
     """The dead-letter queue: nothing consumes it, so its depth is what needs a person."""
     (stats,) = services.publisher.stats([DEAD_LETTER_FAMILY])
@@ -100,6 +114,8 @@ class StoreCollector:
                                   labels=["queue"])
         try:
             for stats in self.services.publisher.stats(FAMILIES):
+                depth.add_metric([stats.name], stats.depth)
+            for stats in self.services.publisher.partition_stats():
                 depth.add_metric([stats.name], stats.depth)
         except PredictqError:
             pass  # broker down: the scrape still answers; /healthz says why

@@ -88,8 +88,10 @@ INDEXES: dict[str, tuple[tuple[list[tuple[str, int]], dict[str, Any]], ...]] = {
         ([("sensor_id", ASCENDING), ("start_t", DESCENDING)], {}),
     ),
     "alerts": (
-        ([("created_at", DESCENDING), ("_id", ASCENDING)], {}),
-        ([("sensor_id", ASCENDING), ("created_at", DESCENDING), ("_id", ASCENDING)], {}),
+        # alert_id (a copy of _id) rather than _id: some servers that speak the wire
+        # protocol (nx-27017) cannot put _id in a compound index.
+        ([("created_at", DESCENDING), ("alert_id", ASCENDING)], {}),
+        ([("sensor_id", ASCENDING), ("created_at", DESCENDING), ("alert_id", ASCENDING)], {}),
         ([("delivered_at", ASCENDING), ("next_attempt_at", ASCENDING)], {}),  # claiming
     ),
 }
@@ -386,7 +388,7 @@ class MongoSensors(SensorStore):
         if since is not None:
             query["created_at"] = {"$gte": since}
         cursor = self._alerts.find(query).sort(
-            [("created_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
+            [("created_at", DESCENDING), ("alert_id", ASCENDING)]).limit(limit)
         return [_to_alert(doc) for doc in cursor]
 
     # -- alert delivery -------------------------------------------------------------
@@ -397,9 +399,11 @@ class MongoSensors(SensorStore):
         # write, so two deliverers never hold the same alert within a lease.
         claimed: list[Alert] = []
         while len(claimed) < limit:
+            due: dict[str, Any] = {"delivered_at": None, "next_attempt_at": {"$lte": now}}
+            if claimed:  # with a lease of 0 they would still be due
+                due["_id"] = {"$nin": [a.alert_id for a in claimed]}
             doc = self._alerts.find_one_and_update(
-                {"delivered_at": None, "next_attempt_at": {"$lte": now},
-                 "_id": {"$nin": [a.alert_id for a in claimed]}},  # a lease of 0
+                due,
                 {"$set": {"next_attempt_at": now + lease_s}, "$inc": {"attempts": 1}},
                 sort=[("next_attempt_at", ASCENDING)],
                 return_document=ReturnDocument.AFTER)
