@@ -41,6 +41,9 @@ Remaining gaps:
   holding them: they are sent once the lease ends.
 - A request whose batch insert reached the server but whose answer was lost raises
   StoreUnavailable; its retry finds the readings accepted and counts them as duplicates.
+- `delete_readings_before` has no join: it walks at most 10 x `limit` old batches and
+  looks each sensor's checkpoint up; many old unapplied batches (a stalled worker) can
+  make one call delete fewer than it could, never one it should not.
 """
 
 from __future__ import annotations

@@ -433,6 +433,14 @@ def test_alerts_newest_first_by_sensor_and_since(sensors: SensorStore) -> None:
     assert sensors.alerts(sensor_id="b") == [alert(20, "b")]
     assert (sensors.sensor("a").alerts, sensors.sensor("b").alerts) == (2, 1)
 
+    # Raised at one moment: by id, whatever order the pass listed them in.
+    twins = sorted([alert(40, "b", created_at=T0 + 40), alert(41, "b", created_at=T0 + 40)],
+                   key=lambda a: a.alert_id, reverse=True)
+    sensors.append("b", rs(2))
+    assert sensors.apply([update(1, 2, "b", alerts=twins)]) == [True]
+    assert [a.alert_id for a in sensors.alerts(sensor_id="b", limit=2)] == sorted(
+        a.alert_id for a in twins)
+
 
 def test_claimed_alerts_are_leased_retried_and_delivered_once(sensors: SensorStore) -> None:
     sensors.append(S, rs(1))
@@ -608,9 +616,10 @@ def test_a_crash_before_the_first_batch_update_still_fences_and_checkpoints(
     assert sensors.checkpoint(S) == Checkpoint()
     assert sensors.apply([update(0, 1)]) == [True]  # the sensor exists to be fenced
     assert sensors.delete_readings_before(T0 + 10) == 1  # its batch is gone...
-    assert sensors.append(S, rs(2)).batch.n == 2  # ...and still counted
-    with pytest.raises(ReadingsOutOfOrder):
-        sensors.append(S, rs(1.5))
+    with pytest.raises(ReadingsOutOfOrder):  # ...and still counted: its time,
+        sensors.append(S, rs(0.5))
+    assert sensors.append(S, rs(2)).batch.n == 2  # its number
+    assert sensors.sensor(S).readings == 2  # its readings
 
 
 def test_a_pass_that_died_before_its_checkpoint_is_counted_by_its_replay(
