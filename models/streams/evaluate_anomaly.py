@@ -28,7 +28,7 @@ from models.streams.model import DEFAULT_ANOMALY_DETECTOR, StreamModel
 
 CARD = Path(__file__).parent / "ANOMALY_MODEL_CARD.md"
 # An alert up to TOLERANCE readings after a range still finds it: the discord detector
-# judges a reading once its whole 64-reading window is in, up to 8 readings later.
+# judges a shape once its whole 32-reading window is in.
 TOLERANCE = 100
 # Alerts closer than GAP readings are one alert (one page to a person, not twenty).
 GAP = 100
@@ -106,7 +106,8 @@ def write_card(runs: list[Run], rate: float, size_10k: int, size_end: int) -> st
     text = card_text.ANOMALY.format(
         header=card_text.ANOMALY_HEADER,
         table="\n".join(rows), tolerance=TOLERANCE, gap=GAP, rate=rate,
-        size_10k=size_10k, size_end=size_end, throughput=throughput, machine=_machine())
+        size_10k=size_10k, size_end=size_end, throughput=throughput, machine=_machine(),
+        threshold=DiscordAnomaly.threshold, cap=DiscordAnomaly.cap)
     CARD.write_text(text)
     return text
 

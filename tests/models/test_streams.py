@@ -18,6 +18,7 @@ from models.streams import (
     StreamModel,
     appliance_window,
 )
+from models.streams.anomaly import DiscordAnomaly
 from models.streams.metrics import match, score_alerts
 
 
@@ -53,7 +54,9 @@ def test_checkpoint_continues_bit_identically(event: str, anomaly: str) -> None:
                                                              allow_nan=False)))
         at = cut
     assert resumed == whole
-    assert model.versions == {"event_detector": f"{event}-1", "anomaly_detector": f"{anomaly}-1"}
+    assert model.versions == {
+        "event_detector": f"{event}-{EVENT_DETECTORS[event].version}",
+        "anomaly_detector": f"{anomaly}-{ANOMALY_DETECTORS[anomaly].version}"}
 
 
 def test_step_and_steps_agree() -> None:
@@ -145,3 +148,61 @@ def test_appliance_window_finds_the_frame_phase() -> None:
 def test_unknown_detector_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown detector"):
         StreamModel("nope")
+
+
+def test_a_spike_is_flagged_on_its_own_reading_and_not_after() -> None:
+    rng = np.random.default_rng(5)
+    i = np.arange(3000)
+    x = 10.0 + np.sin(2 * np.pi * i / 40) + 0.05 * rng.standard_normal(i.size)
+    spread = 1.4826 * float(np.median(np.abs(x[:2000] - np.median(x[:2000]))))
+    x[2000] = float(np.median(x[1900:2000])) + 50 * spread
+    steps = StreamModel().steps(i.astype(float).tolist(), x.tolist())
+    assert steps[2000].anomalous
+    assert not steps[2010].anomalous
+    assert not any(s.anomalous for s in steps[2003:2040])  # not the window after it
+    assert steps[2000].score <= DiscordAnomaly.cap
+
+
+def test_a_spike_in_white_noise_is_flagged_on_its_own_reading() -> None:
+    x = np.random.default_rng(6).standard_normal(2000)
+    x[1500] += 50.0
+    d = DiscordAnomaly()
+    flags = [d.update(v)[1] for v in x.tolist()]
+    assert flags[1500] and not flags[1510]
+
+
+def test_the_threshold_and_cap_are_class_attributes() -> None:
+    assert 0.0 < DiscordAnomaly.threshold < DiscordAnomaly.cap <= 100.0
+
+
+def rippled(n: int = 3000) -> list[float]:
+    return [0.1 + 0.01 * ((i * 7919) % 13 - 6) / 6 for i in range(n)]
+
+
+@pytest.mark.parametrize("values", [
+    [3.0] * 3000,
+    rippled(),
+    rippled()[:1000] + [0.1 + 1e-7] + rippled()[:1000] + [5.0] * 300 + rippled()[:700],
+    [1e308] * 500 + [-1e308] * 500 + [1e308, -1e308, 0.0] * 300,
+    [0.0] * 600 + [1e308] + [0.0] * 600 + [-1e308] + [1.0] * 100,
+])
+def test_discord_score_is_finite_and_capped(values: list[float]) -> None:
+    model = StreamModel()
+    steps = model.steps([float(i) for i in range(len(values))], values)
+    assert all(math.isfinite(s.score) and 0.0 <= s.score <= DiscordAnomaly.cap for s in steps)
+    assert all(s.anomalous == (s.score > DiscordAnomaly.threshold) for s in steps)
+    json.dumps(model.to_state(), allow_nan=False)
+
+
+def test_a_version_1_checkpoint_still_loads() -> None:
+    values = signal()[:2000]
+    model = StreamModel()
+    model.steps([float(i) for i in range(1000)], values[:1000])
+    state = json.loads(json.dumps(model.to_state()))
+    old = state["anomaly"]
+    old["params"] = old["params"][:8]
+    for key in ("point", "recent"):
+        del old[key]
+    resumed = StreamModel.from_state(state)
+    steps = resumed.steps([float(i) for i in range(1000, 2000)], values[1000:])
+    assert all(math.isfinite(s.score) for s in steps)
