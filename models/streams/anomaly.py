@@ -1,7 +1,9 @@
 """`discord`: a point score and a subsequence (discord) score, on one robust-z scale.
 
 Two components score every reading; `score` is the larger, capped at `CAP` (100), and
-the reading is `anomalous` above `threshold` (10). Normal behaviour scores about 0-10.
+the reading is `anomalous` above `threshold` (20). Normal behaviour scores about 0-10
+(ECG R-peaks reach 12); 20 is about 1.7 x the largest point score on the anomaly-free
+training prefixes of the two evaluation series (ANOMALY_MODEL_CARD.md).
 
 **Point component** (every reading, O(1) state): the reading's distance from the recent
 level and its distance from the previous reading, each in robust standard deviations;
