@@ -1,5 +1,5 @@
 // The alert table rows, shared by the sensors page (all sensors) and a sensor's page.
-import { el, fmtTime } from "./common.js";
+import { el, fmtClock, fmtTime, isoToEpoch } from "./common.js";
 
 function delivery(alert) {
   if (alert.delivered) return { text: "delivered", cls: "ok" };
@@ -13,9 +13,13 @@ function delivery(alert) {
 export function alertRow(alert, { withSensor }) {
   const tr = el("tr");
   tr.dataset.alertId = alert.alert_id;
+  // The API orders alerts by when they were raised (wall clock), not by reading time
+  // (the sensor's clock): both are shown.
   const when = el("td", "nowrap", fmtTime(alert.t));
-  when.title = `reading time ${alert.time}; raised ${alert.created_at}`;
-  tr.append(when);
+  when.title = `reading time ${alert.time}`;
+  const raised = el("td", "nowrap meta", fmtClock(isoToEpoch(alert.created_at)));
+  raised.title = `raised ${alert.created_at}`;
+  tr.append(when, raised);
   if (withSensor) {
     const td = el("td");
     const a = el("a", "sensor-link clip", alert.sensor_id);

@@ -122,15 +122,18 @@ function eventCard(e) {
   const times = el("span", "event-times",
                    `${fmtClock(e.start_t)} → ${fmtClock(e.end_t)}`);
   times.title = `${e.start} → ${e.end}`;
-  head.append(times, el("span", "meta", `${fmtDuration(e.end_t - e.start_t)}`));
-  const badge = el("span", `badge badge-${c.state}`, c.state === "done" ? c.short : c.long);
+  head.append(times);
+  const badgeText = { done: `class ${c.short}`, pending: `… ${e.classification?.status}`,
+                      failed: "classification failed", none: "not classified" }[c.state];
+  const badge = el("span", `badge badge-${c.state}`, badgeText);
   badge.title = c.long;
   head.append(badge);
   li.append(head);
   const box = el("div", "event-chart");
   li.append(box);
   const after = (e.context_after || []).length;
-  const meta = [`${fmtCount(e.readings.length)} readings`, fmtTime(e.start_t).slice(0, 10),
+  const meta = [fmtDuration(e.end_t - e.start_t), `${fmtCount(e.readings.length)} readings`,
+                fmtTime(e.start_t).slice(0, 10),
                 `detector ${e.detector_version}`];
   if (!after) meta.push("context after: not yet");
   const foot = el("p", "meta event-meta", meta.join(" · "));
@@ -176,7 +179,7 @@ async function tick() {
   await Promise.all([refreshReadings(info), refreshEvents(info), refreshAlerts(info)]);
   drawChart(info);
   showEvents();
-  $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
+  $("updated").textContent = `Updated ${fmtClock(Date.now() / 1000)}`;
 }
 
 every(1500, tick, (err) => showError(errorBox, err));

@@ -1,6 +1,8 @@
 // The sensor list and all alerts, refreshed every 2 s.
 import { renderAlerts } from "./alerts.js";
-import { el, every, fmtCount, fmtDuration, fmtTime, getJSON, showError } from "./common.js";
+import {
+  el, every, fmtClock, fmtCount, fmtDuration, fmtTime, getJSON, showError,
+} from "./common.js";
 
 const table = document.getElementById("sensors");
 const noSensors = document.getElementById("no-sensors");
@@ -49,7 +51,7 @@ async function tick() {
   table.hidden = sensors.sensors.length === 0;
   noSensors.hidden = sensors.sensors.length !== 0;
   renderAlerts(alertsTable, noAlerts, alerts.alerts, { withSensor: true });
-  updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+  updated.textContent = `Updated ${fmtClock(Date.now() / 1000)}`;
 }
 
 every(2000, tick, (err) => showError(errorBox, err));
