@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import math
 import threading
@@ -45,6 +46,8 @@ YIELD_COOLDOWN_S = 6.0  # between two rounds of letting partitions go
 RESUBSCRIBE_AFTER_S = 3.0  # long enough for the next consumer in line to take over
 PREFETCH = 8
 
+_INSTANCES = itertools.count(1)
+
 
 @dataclass
 class _Subscription:
@@ -61,7 +64,8 @@ class StreamConsumer:
             batch_size or settings.batch_size,
             settings.batch_wait_ms if batch_wait_ms is None else batch_wait_ms)
         self.stop_event = threading.Event()
-        self.worker_id = f"{presence.owner_id()}-stream"
+        # Unique per consumer, not per process: presence counts consumers by this id.
+        self.worker_id = f"{presence.owner_id()}-stream-{next(_INSTANCES)}"
         self.processed = 0  # wake-ups acked
         self.readings = 0  # readings applied
         self._subs: dict[int, _Subscription] = {}
@@ -143,6 +147,11 @@ class StreamConsumer:
         self._subs[partition] = _Subscription(channel, consumer)
 
     def _on_message(self, partition: int, body: object, message: Message) -> None:
+        sub = self._subs.get(partition)
+        if sub is None or message.channel is not sub.channel:
+            # Delivered just before we let the partition go: the broker took it back
+            # with the channel, and acking it on a closed channel would fail.
+            return
         self._last_delivery[partition] = time.monotonic()
         self.batcher.add(message)
 
@@ -163,7 +172,10 @@ class StreamConsumer:
                     m.requeue()
             raise
         for m in messages:
-            m.ack()
+            if _channel_open(m):
+                m.ack()
+            # else its channel closed meanwhile (a partition let go): the broker took
+            # the wake-up back and delivers it again, which changes nothing.
         self.processed += len(messages)
         self.readings += report.readings
 
@@ -205,3 +217,11 @@ class StreamConsumer:
             sub.channel.close()  # unacked wake-ups go back to the queue
         self._resubscribe_at[partition] = now + RESUBSCRIBE_AFTER_S
         self.yielded += 1
+
+
+def _channel_open(message: Message) -> bool:
+    channel = message.channel
+    # py-amqp drops a channel's connection when the channel closes; kombu's virtual
+    # channels say `closed`.
+    return getattr(channel, "connection", None) is not None \
+        and not getattr(channel, "closed", False) and getattr(channel, "is_open", True)
