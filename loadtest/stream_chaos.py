@@ -47,6 +47,7 @@ SEED = 20261127
 SENSORS = 30
 POSTERS = 4
 DRAIN_TIMEOUT_S = 120.0
+BUSY_WAIT_S = 1.5  # how long a kill waits for its victim to be in the middle of a pass
 # Reading times: a fixed offset from a recent hour, so that retention (by reading time)
 # never deletes them while a run is going, and the same for both runs of one process.
 T0 = (int(time.time()) // 3600 - 6) * 3600
@@ -100,6 +101,31 @@ def plan(load: dict[str, Readings], seed: int = SEED,
                     mine[sensor] = at + size
         lanes.append(requests)
     return lanes
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _wait_until_busy(pid: int, timeout_s: float) -> bool:
+    """Wait (at most `timeout_s`) for the process to be computing, not waiting for a
+    message: at least 2 clock ticks of CPU within 30 ms. An idle stream worker uses a
+    tick now and then; one in a pass uses them all. A kill then lands inside a pass:
+    between reading a sensor's batches, creating its events' jobs and writing the
+    checkpoint, or before the wake-ups are acked. False if it never was (or no /proc)."""
+    deadline = time.monotonic() + timeout_s
+    before = _cpu_ticks(pid)
+    while before is not None and time.monotonic() < deadline:
+        time.sleep(0.03)
+        now = _cpu_ticks(pid)
+        if now is not None and now - before >= 2:
+            return True
+        before = now
+    return False
 
 
 def _free_port() -> int:
@@ -174,6 +200,17 @@ class Cluster:
                 proc.wait()
         self.log.close()
 
+    def unacked_of(self, pid: int) -> int | None:
+        """The wake-ups a dead worker had received and not acked, on the embedded
+        broker (until a sweeper moves them back); None on RabbitMQ."""
+        if not self.settings.uses_embedded_broker:
+            return None
+        folder = self.settings.queue_dir / "claimed" / f"{socket.gethostname()}-{pid}"
+        try:
+            return sum(1 for _ in folder.iterdir())
+        except OSError:
+            return 0
+
     def sensors(self) -> list[dict]:
         with urllib.request.urlopen(self.url + "/v1/sensors?limit=1000", timeout=10) as r:
             return json.loads(r.read())["sensors"]
@@ -203,11 +240,15 @@ class Outcome:
 
     events: set[tuple[str, str, float, float]]
     alerts: set[tuple[str, str, str, float]]
-    sensors: dict[str, dict]  # sensor id -> its GET /v1/sensors entry
+    sensors: dict[str, dict]  # sensor id -> its GET /v1/sensors entry, read from the store
     jobs: list[tuple[str, float, str]]  # (sensor id, event start, tracking id) per job
     event_tracking: dict[str, str | None]  # event id -> the tracking id it records
     posted: dict[str, int]
     kills: int = 0
+    busy_kills: int = 0  # kills of a worker caught using the CPU (in a pass)
+    # Kills of a worker holding unacked wake-ups (its batch not yet applied and acked);
+    # counted on the embedded broker only, where they are files in its claimed folder.
+    interrupted: int | None = None
     post_s: float = 0.0
     drain_s: float = 0.0
     max_stall_s: float = 0.0  # longest a sensor with pending batches made no progress
@@ -220,12 +261,14 @@ def _collect(cluster: Cluster, posted: dict[str, int]) -> Outcome:
         events = store.sensors.events(limit=100_000)
         alerts = store.sensors.alerts(limit=100_000)
         jobs = store.list_recent(limit=100_000, model=cluster.settings.event_model)
+        sensors = {s.sensor_id: s.to_public() for s in store.sensors.list_sensors(limit=1000)}
     finally:
         store.close()
+    (cluster.log_path.parent / "sensors.json").write_text(json.dumps(sensors, indent=1))
     return Outcome(
         events={(e.sensor_id, e.event_id, e.start_t, e.end_t) for e in events},
         alerts={(a.sensor_id, a.alert_id, a.kind, a.t) for a in alerts},
-        sensors={s["sensor_id"]: s for s in cluster.sensors()},
+        sensors=sensors,
         jobs=[(j.input["sensor_id"], j.input["timestamp"], j.tracking_id) for j in jobs],
         event_tracking={e.event_id: e.tracking_id for e in events},
         posted=posted)
@@ -268,7 +311,7 @@ def run(workdir: Path, broker_url: str = "", prefix: str = "predictq", *,
     lanes = plan(load)
     posted = {s: len(r) for s, r in load.items()}
     cluster = Cluster(workdir, broker_url, prefix)
-    kills = 0
+    kills = interrupted = busy_kills = 0
     try:
         cluster.start_api()
         for _ in range(workers):
@@ -289,17 +332,25 @@ def run(workdir: Path, broker_url: str = "", prefix: str = "predictq", *,
                 errors.append(exc)
 
         def killer() -> None:
-            nonlocal kills
+            nonlocal kills, interrupted, busy_kills
             rng = random.Random(SEED + 2)
             while not stop_killing.wait(rng.uniform(1.5, 3.0)):
                 alive = [p for p in cluster.workers if p.poll() is None]
                 if not alive:
                     break
                 target = alive[0]  # the oldest: the two workers' lines take turns
+                busy = _wait_until_busy(target.pid, BUSY_WAIT_S)
                 cluster.kill(target)
+                held = cluster.unacked_of(target.pid)
                 cluster.start_worker()
                 kills += 1
-                log(f"  kill {kills}: worker pid {target.pid}, replacement started")
+                busy_kills += busy
+                if held:
+                    interrupted += 1
+                log(f"  kill {kills}: worker pid {target.pid}"
+                    f"{' computing' if busy else ' idle'}"
+                    f"{'' if held is None else f', holding {held} unacked wake-up(s)'}; "
+                    "replacement started")
 
         stop_killing = threading.Event()
         killer_thread = threading.Thread(target=killer, daemon=True) if chaos else None
@@ -331,6 +382,8 @@ def run(workdir: Path, broker_url: str = "", prefix: str = "predictq", *,
         progress.join()
         outcome = _collect(cluster, posted)
         outcome.kills = kills
+        outcome.busy_kills = busy_kills
+        outcome.interrupted = interrupted if cluster.settings.uses_embedded_broker else None
         outcome.post_s = post_done - started
         outcome.drain_s = drained - post_done
         outcome.max_stall_s = progress.max_stall_s
@@ -411,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.amqp:
                 for prefix in prefixes:
                     delete_queues(broker, prefix)
-        print(f"chaos: {chaos.kills} kills, {len(chaos.events)} events, "
+        print(f"chaos: {chaos.kills} kills ({chaos.busy_kills} computing, "
+              f"{chaos.interrupted} holding unacked wake-ups), {len(chaos.events)} events, "
               f"{len(chaos.alerts)} alerts, posting {chaos.post_s:.1f} s, drained "
               f"{chaos.drain_s:.1f} s after, longest stall {chaos.max_stall_s:.1f} s")
         problems = compare(ref, chaos)
