@@ -103,8 +103,9 @@ class Settings:
         default=False,
     )
     alert_gap_s: int = _doc(
-        "Anomalous readings of one sensor within this many seconds of its last "
-        "anomaly alert belong to that alert instead of raising a new one.",
+        "An anomalous reading within this many seconds (sensor clock) of the sensor's "
+        "previous anomalous reading belongs to the same alert; only one after a longer "
+        "quiet spell raises a new alert.",
         default=60,
     )
 
