@@ -8,6 +8,8 @@ from flask import Blueprint, jsonify, request
 
 from api.bodies import json_body
 from api.context import services
+from models.artifacts import read_manifest
+from models.errors import ModelError
 from predictq.errors import InvalidInput, NotFound
 from predictq.streams.records import Event
 from predictq.streams.validation import parse_time, sensor_id
@@ -34,7 +36,7 @@ def get_sensor(sensor: str):
     info = _sensor(sensor)
     store = services().store
     recent = store.sensors.events(sensor_id=info.sensor_id, limit=1)
-    return jsonify({**info.to_public(),
+    return jsonify({**info.to_public(), "event_model": _event_model(),
                     "last_event": _event_public(recent[0]) if recent else None})
 
 
@@ -86,6 +88,16 @@ def _sensor(sensor: str):
     if info is None:
         raise NotFound(f"no sensor {sensor!r} has sent readings")
     return info
+
+
+def _event_model() -> dict[str, Any]:
+    """The model that classifies this deployment's events and the version it serves."""
+    settings = services().settings
+    try:
+        version = read_manifest(settings.resolved_model_dir, settings.event_model).version
+    except ModelError:
+        version = None  # not trained here (the API may not see the workers' folder)
+    return {"name": settings.event_model, "version": version}
 
 
 def _event_public(event: Event) -> dict[str, Any]:

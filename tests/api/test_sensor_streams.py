@@ -181,6 +181,7 @@ def test_the_worker_finds_the_event_classifies_it_and_alerts(client, services,
     assert info["readings"] == 2000 and info["pending_batches"] == 0
     assert info["events"] == 1 and info["alerts"] >= 1
     assert set(info["versions"]) == {"event_detector", "anomaly_detector"}
+    assert info["event_model"]["name"] == "appliance"
 
     (event,) = client.get("/v1/sensors/plug-1/events").json["events"]
     assert abs(event["start_t"] - (T0 + 600)) <= 3 and abs(event["end_t"] - (T0 + 899)) <= 3
