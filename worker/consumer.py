@@ -16,15 +16,14 @@ from collections.abc import Sequence
 
 import amqp
 from kombu import Connection, Consumer, Producer
-from kombu.exceptions import OperationalError
 from kombu.message import Message
 
 from predictq import messaging, metrics, presence
-from predictq.errors import StoreUnavailable
 from predictq.processing import BatchProcessor, Delivery
 from predictq.settings import Settings
 from predictq.sweeper import Sweeper
 from worker.batcher import MicroBatcher
+from worker.reconnect import consume_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -71,25 +70,10 @@ class Worker:
                 self.sweeper.stop_event.set()
 
     def _run(self) -> None:
-        while not self.stop_event.is_set():
-            connection = messaging.connect(self.settings)
-            recoverable = (OSError, OperationalError, *connection.connection_errors,
-                           *connection.channel_errors)
-            try:
-                with connection:
-                    self._consume(connection)
-            except StoreUnavailable as exc:
-                log.warning("store unavailable, retrying in 1 s: %s", exc)
-                self.stop_event.wait(1.0)
-            except recoverable as exc:
-                log.warning("broker connection lost, reconnecting in 1 s: %s", exc)
-                self.stop_event.wait(1.0)
-            except Exception:
-                # A bug, not an outage: the batch was requeued and its attempts counted,
-                # so a message that always does this ends in the dead-letter queue.
-                log.error("worker %s failed on a batch; restarting its consumer",
-                          self.worker_id, exc_info=True)
-                self.stop_event.wait(1.0)
+        # A bug, not an outage, also restarts the consumer: the batch was requeued and
+        # its attempts counted, so a message that always fails ends in the dead letters.
+        consume_until_stopped(self.settings, self.stop_event, self._consume,
+                              f"worker {self.worker_id}")
         log.info("worker %s stopped after %d messages (%d duplicates suppressed)",
                  self.worker_id, self.processed, self.duplicates)
 

@@ -27,15 +27,13 @@ import time
 from dataclasses import dataclass
 
 from kombu import Connection, Consumer
-from kombu.exceptions import OperationalError
 from kombu.message import Message
 
 from predictq import presence, topology
-from predictq.errors import StoreUnavailable
-from predictq.messaging import connect
 from predictq.settings import Settings
 from predictq.streams.processor import StreamProcessor
 from worker.batcher import MicroBatcher
+from worker.reconnect import consume_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -88,27 +86,13 @@ class StreamConsumer:
             signal.signal(sig, lambda *_: self.stop_event.set())
 
     def run(self) -> None:
-        while not self.stop_event.is_set():
-            connection = connect(self.settings)
-            recoverable = (OSError, OperationalError, *connection.connection_errors,
-                           *connection.channel_errors)
-            try:
-                with connection:
-                    self._consume(connection)
-            except StoreUnavailable as exc:
-                log.warning("store unavailable, retrying in 1 s: %s", exc)
-                self.stop_event.wait(1.0)
-            except recoverable as exc:
-                log.warning("broker connection lost, reconnecting in 1 s: %s", exc)
-                self.stop_event.wait(1.0)
-            except Exception:
-                log.error("stream worker %s failed; restarting its consumer",
-                          self.worker_id, exc_info=True)
-                self.stop_event.wait(1.0)
-            finally:
-                self._subs.clear()
-                self._last_delivery.clear()
-                self.batcher.take()  # unacked: the broker gives them back
+        consume_until_stopped(self.settings, self.stop_event, self._consume,
+                              f"stream worker {self.worker_id}", self._reset)
+
+    def _reset(self) -> None:
+        self._subs.clear()
+        self._last_delivery.clear()
+        self.batcher.take()  # unacked: the broker gives them back
         log.info("stream worker %s stopped after %d wake-ups, %d readings", self.worker_id,
                  self.processed, self.readings)
 
