@@ -1,5 +1,6 @@
 """Shared fixtures: a language model trained once per session, and per test a fresh data
-folder, store, in-memory broker and app (Flask's tutorial pattern)."""
+folder, store, in-memory broker and app (Flask's tutorial pattern); a MongoDB
+wire-protocol server (nx-27017) started once per session for the tests that use it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from models.registry import get_spec
 from predictq.messaging import FAMILIES, exchange, queue_for
 from predictq.services import Services
 from predictq.settings import Settings
+from tests.mongo_wire import fresh_database, start_or_skip
 from worker.factory import create_worker
 
 AMQP_URL = os.environ.get("PREDICTQ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
@@ -106,3 +108,25 @@ def amqp_settings(settings: Settings) -> Iterator[Settings]:
         for family in FAMILIES:
             queue_for(amqp, family)(channel).delete()
         exchange(amqp)(channel).delete()
+
+
+@pytest.fixture(scope="session")
+def mongo_wire_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL (no database) of an nx-27017 wire-protocol server on a free port, started
+    on first use and stopped when the session ends.
+
+    If it cannot start, the tests that need it are skipped, unless
+    PREDICTQ_REQUIRE_MONGO_WIRE=1 (as in CI), where that is a failure.
+    """
+    server = start_or_skip(tmp_path_factory.mktemp("mongo-wire"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mongowire_url(mongo_wire_server: str) -> Iterator[str]:
+    """A URL naming a fresh database on the session's wire server, dropped afterwards."""
+    with fresh_database(mongo_wire_server) as url:
+        yield url

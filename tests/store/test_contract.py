@@ -9,6 +9,7 @@ import pytest
 
 from predictq.errors import IdempotencyConflict
 from predictq.jobs import Job, Outcome, Status
+from predictq.settings import Settings
 from predictq.store import Store, open_store
 from predictq.store.mongo import MongoStore
 from predictq.store.sqlite import SqliteStore
@@ -74,6 +75,18 @@ def test_create_stores_a_batch_in_order(store: Store) -> None:
     assert stored == batch
     assert store.get_many(ids(batch)) == batch
     assert total(store) == 5
+
+
+def test_the_largest_batch_the_api_accepts_round_trips(store: Store) -> None:
+    # 1,000 inputs of 20,000 characters (the defaults), 3 bytes each in UTF-8: 60 MB,
+    # more than one MongoDB message (48 MB) or reply batch (16 MB) can carry.
+    settings = Settings()
+    text = "日本語のテキスト" * (settings.max_text_chars // 8)
+    jobs = [job(text=text) for _ in range(settings.max_batch_inputs)]
+    assert len(text) == settings.max_text_chars
+    stored, created = store.create(jobs, "big", "h")
+    assert created is True and ids(stored) == ids(jobs)
+    assert store.get_many(ids(jobs)) == jobs
 
 
 def test_create_is_all_or_nothing_when_an_id_exists(store: Store) -> None:

@@ -1,30 +1,27 @@
 """Mongo-only promises: recovery from the crash window between the idempotency record
-and the jobs, lazy clients, and an unreachable server surfacing as StoreUnavailable."""
+and the jobs, lazy clients, an unreachable or lost server surfacing as
+StoreUnavailable, and the write concern every write carries."""
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import sys
 import time
-from collections.abc import Iterator
+from pathlib import Path
 
+import pymongo
 import pytest
+from pymongo import monitoring
 
 from predictq.errors import IdempotencyConflict, StoreUnavailable
-from predictq.jobs import Job, Status
+from predictq.jobs import Job, Outcome, Status
 from predictq.store import open_store
-from predictq.store.mongo import MongoStore, mongomock_client
+from predictq.store.mongo import MongoStore
+from predictq.streams.records import Alert, Reading, StreamUpdate
+from tests.mongo_wire import WireServer, start_or_skip
 
 UNREACHABLE = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"
-
-
-@pytest.fixture(params=["mongomock", "mongodb"])
-def mongo_store(request: pytest.FixtureRequest) -> Iterator[MongoStore]:
-    url = "mongomock://" if request.param == "mongomock" else request.getfixturevalue(
-        "mongodb_url")
-    with open_store(url) as store:
-        assert isinstance(store, MongoStore)
-        yield store
 
 
 def _crash_after_key(store: MongoStore, key: str, request_hash: str, ids: list[str]) -> None:
@@ -101,15 +98,19 @@ def test_the_client_has_a_short_default_timeout_and_connects_lazily() -> None:
     store.close()
 
 
-def test_the_client_is_built_on_first_use_and_again_after_a_fork() -> None:
-    client = mongomock_client()
+def test_the_client_is_built_on_first_use_and_again_after_a_fork(
+    mongo_store: MongoStore,
+) -> None:
+    # Over a connection (mongowire, mongodb) the child really opens a client of its own:
+    # a MongoClient must not cross a fork. On mongomock it is one shared object.
+    connect = mongo_store._connect
     builds: list[int] = []
 
-    def connect() -> object:
+    def counting_connect() -> object:
         builds.append(1)
-        return client
+        return connect()
 
-    store = MongoStore(connect, "predictq")
+    store = MongoStore(counting_connect, mongo_store.database_name)
     assert builds == []
     store.ping()
     store.ping()
@@ -124,6 +125,7 @@ def test_the_client_is_built_on_first_use_and_again_after_a_fork() -> None:
     process.join(timeout=30)
     assert process.exitcode == 2
     assert builds == [1]
+    store.close()
 
 
 def test_a_job_stored_before_attempts_existed_counts_from_zero(mongo_store: MongoStore) -> None:
@@ -165,3 +167,106 @@ def test_writes_wait_for_a_majority_and_the_journal() -> None:
     assert concern.document == {"w": "majority", "j": True}
     explicit = MongoStore.from_url("mongodb://127.0.0.1:1/predictq?w=1")
     assert explicit.database.client.write_concern.document == {"w": 1, "j": True}
+
+
+class _Commands(monitoring.CommandListener):
+    """Every command pymongo sends, as sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.sent.append((event.command_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture(params=["mongowire", "mongodb"])
+def server_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database over a real connection (no mongomock: nothing goes on a wire)."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def test_every_write_goes_out_with_majority_and_journal(
+    server_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the client sends, read off the wire protocol: the server under test may
+    # ignore it (nx-27017 accepts any write concern, even w: 5), a replica set may not.
+    commands = _Commands()
+    monkeypatch.setattr(pymongo, "MongoClient",
+                        functools.partial(pymongo.MongoClient, event_listeners=[commands]))
+    with open_store(server_url) as store:
+        plain, keyed = Job(model="language", input={"text": "a"}), Job(
+            model="language", input={"text": "b"}, created_at=1.0)
+        store.create([plain])
+        store.create([keyed], "k", "h")
+        store.mark_published([plain.tracking_id])
+        store.mark_processing([plain.tracking_id])
+        store.finish([Outcome(plain.tracking_id, Status.DONE, result={"label": "x"},
+                              model_version="v1")])
+        assert [j.tracking_id for j in store.sweep(stale_before=time.time())] == [
+            keyed.tracking_id]
+        sensors = store.sensors
+        batch = sensors.append("s-1", [Reading(1.0, 0.5, 1)]).batch
+        sensors.mark_batches_published([("s-1", batch.n)])
+        alert = Alert(alert_id="a-1", sensor_id="s-1", kind="anomaly", t=1.0, created_at=1.0,
+                      message="m", details={}, next_attempt_at=0.0)
+        assert sensors.apply([StreamUpdate(sensor_id="s-1", from_n=0, to_n=1, state={},
+                                           results={}, alerts=[alert])]) == [True]
+        assert [a.alert_id for a in sensors.claim_alerts(now=2.0, lease_s=5.0)] == ["a-1"]
+        sensors.alert_delivered("a-1", at=3.0)
+        assert sensors.delete_readings_before(10.0) == 1
+
+    writes = [(name, cmd) for name, cmd in commands.sent
+              if name in ("insert", "update", "delete", "findAndModify", "createIndexes")]
+    assert {name for name, _ in writes} == {"insert", "update", "delete", "findAndModify",
+                                            "createIndexes"}
+    wrong = [(name, cmd.get("writeConcern")) for name, cmd in writes
+             if cmd.get("writeConcern") != {"w": "majority", "j": True}]
+    assert wrong == []
+
+
+def test_a_lost_server_is_store_unavailable_and_the_same_store_recovers(
+    tmp_path: Path,
+) -> None:
+    server = start_or_skip(tmp_path)  # a server of its own: this test stops it
+    store = open_store(f"{server.url}/predictq?serverSelectionTimeoutMS=1000")
+    again: WireServer | None = None
+    try:
+        kept = Job(model="language", input={"text": "a"})
+        store.create([kept])
+        assert store.get(kept.tracking_id) == kept
+        server.stop()
+
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):  # the pooled connection is dead
+            store.get(kept.tracking_id)
+        with pytest.raises(StoreUnavailable):  # and no server can be selected
+            store.create([Job(model="language", input={"text": "b"})], "k", "h")
+        with pytest.raises(StoreUnavailable):
+            store.sensors.append("s-1", [Reading(1.0, 0.5, None)])
+        # Three calls, each bounded by the URL's 1 s selection timeout, not hanging.
+        assert time.monotonic() - started < 8
+
+        again = start_or_skip(tmp_path, port=server.port)
+        deadline = time.monotonic() + 10
+        while True:  # pymongo notices the server again on its own
+            try:
+                store.ping()
+                break
+            except StoreUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        later = Job(model="language", input={"text": "c"})
+        store.create([later])  # (the restarted stand-in kept nothing: it is in memory)
+        assert store.get(later.tracking_id) == later
+    finally:
+        store.close()
+        server.stop()
+        if again is not None:
+            again.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from pymongo.errors import AutoReconnect
@@ -560,15 +559,6 @@ def test_a_held_sqlite_write_lock_is_store_unavailable(tmp_path) -> None:
 
 
 # -- MongoDB: crashes between its writes -------------------------------------------------
-
-
-@pytest.fixture(params=["mongomock", "mongodb"])
-def mongo_store(request: pytest.FixtureRequest) -> Iterator[MongoStore]:
-    url = "mongomock://" if request.param == "mongomock" else request.getfixturevalue(
-        "mongodb_url")
-    with open_store(url) as store:
-        assert isinstance(store, MongoStore)
-        yield store
 
 
 def _fail_once(monkeypatch: pytest.MonkeyPatch, owner: object, name: str,
