@@ -32,7 +32,7 @@ class Intake:
         self.settings = settings
         self.store = store
         self.publisher = publisher
-        self.marks = PublishedMarks(store)
+        self.marks: PublishedMarks[str] = PublishedMarks(store.mark_published)
 
     def submit(self, body: Any, idempotency_key: str | None = None) -> Job:
         """Validate, store and publish one submission; return its job."""

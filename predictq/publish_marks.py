@@ -1,4 +1,4 @@
-"""Marking jobs published, many per store write, off the request path.
+"""Marking jobs (and sensor batches) published, many per store write, off the request path.
 
 The `published` flag only tells the sweeper not to publish a job again; a 202 does not
 depend on it (the store write before the publish is the commitment). Writing it in its
@@ -9,7 +9,9 @@ thread writes them in one transaction every `INTERVAL_S`.
 A mark lost to a crash costs one duplicate message, never a job: the sweeper publishes
 the job again after `sweep_after_s` and the worker drops the duplicate (a job that is
 already done or taken is not predicted twice). Workers also set the flag when they take
-a job, so a job whose mark was lost is not republished once it is being processed.
+a job, so a job whose mark was lost is not republished once it is being processed. The
+same holds for a sensor batch: a repeated wake-up finds the batch applied and changes
+nothing (predictq.streams.processor).
 """
 
 from __future__ import annotations
@@ -18,28 +20,35 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from predictq.errors import StoreUnavailable
-from predictq.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class PublishedMarks:
+K = TypeVar("K")
+
+
+class PublishedMarks(Generic[K]):
+    """`write(keys)` marks keys published in one store write: `store.mark_published`
+    for jobs, `store.sensors.mark_batches_published` for sensor batches."""
+
     INTERVAL_S = 0.02
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._pending: list[str] = []
+    def __init__(self, write: Callable[[list[K]], None], what: str = "job") -> None:
+        self.write = write
+        self.what = what
+        self._pending: list[K] = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._closed = False
 
-    def add(self, tracking_ids: Iterable[str]) -> None:
+    def add(self, keys: Iterable[K]) -> None:
         with self._cond:
-            self._pending.extend(tracking_ids)
+            self._pending.extend(keys)
             self._ensure_thread()
             self._cond.notify()
 
@@ -79,10 +88,10 @@ class PublishedMarks:
             time.sleep(self.INTERVAL_S)  # let concurrent requests' ids join one write
             self.flush()
 
-    def _write(self, batch: list[str]) -> None:
+    def _write(self, batch: list[K]) -> None:
         try:
-            self.store.mark_published(batch)
+            self.write(batch)
         except StoreUnavailable as exc:
-            # Not lost either way: unmarked jobs are republished by the sweeper.
-            log.info("could not mark %d job(s) published, the sweeper will republish: %s",
-                     len(batch), exc.message)
+            # Not lost either way: unmarked ones are republished by the sweeper.
+            log.info("could not mark %d %s(s) published, the sweeper will republish: %s",
+                     len(batch), self.what, exc.message)

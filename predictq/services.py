@@ -30,5 +30,6 @@ class Services:
 
     def close(self) -> None:
         self.intake.close()
+        self.readings.close()
         self.publisher.close()
         self.store.close()

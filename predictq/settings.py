@@ -80,6 +80,12 @@ class Settings:
         "workers that can share the load. Change it only with the streams drained.",
         default=8,
     )
+    stream_state_cache: int = _doc(
+        "Sensors whose state a stream worker keeps in memory between passes (least "
+        "recently used dropped first; about 100 KB each). The store's checkpoint stays "
+        "the truth; a kept state only saves reading it back.",
+        default=2000,
+    )
     max_readings_per_request: int = _doc(
         "Most readings in one `POST /v1/sensors/<id>/readings`.", default=10_000
     )

@@ -243,6 +243,11 @@ class MongoSensors(SensorStore):
         return Checkpoint(doc.get("applied_n", 0), None if state is None else json.loads(state))
 
     @_translated()
+    def applied_n(self, sensor_id: str) -> int:
+        doc = self._sensors.find_one({"_id": sensor_id}, {"applied_n": 1})
+        return 0 if doc is None else doc.get("applied_n", 0)
+
+    @_translated()
     def batches_after(self, sensor_id: str, n: int, limit: int = 100) -> list[Batch]:
         if limit <= 0:
             return []

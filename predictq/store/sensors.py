@@ -58,6 +58,11 @@ class SensorStore(ABC):
         """Where the sensor's worker is; `Checkpoint()` for a sensor never applied."""
 
     @abstractmethod
+    def applied_n(self, sensor_id: str) -> int:
+        """`checkpoint(sensor_id).applied_n` without reading the state: a worker holding
+        the state in memory checks it is still current (0 for an unknown sensor)."""
+
+    @abstractmethod
     def batches_after(self, sensor_id: str, n: int, limit: int = 100) -> list[Batch]:
         """The sensor's batches numbered above `n`, in order, at most `limit`."""
 

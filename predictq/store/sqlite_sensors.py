@@ -182,6 +182,12 @@ class SqliteSensors(SensorStore):
         return Checkpoint(applied_n, None if state is None else json.loads(state))
 
     @translated()
+    def applied_n(self, sensor_id: str) -> int:
+        rows = self._store._query("SELECT applied_n FROM sensors WHERE sensor_id = ?",
+                                  (sensor_id,))
+        return rows[0][0] if rows else 0
+
+    @translated()
     def batches_after(self, sensor_id: str, n: int, limit: int = 100) -> list[Batch]:
         rows = self._store._query(
             f"SELECT {BATCH_COLUMNS} FROM sensor_batches WHERE sensor_id = ? AND n > ?"

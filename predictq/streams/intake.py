@@ -2,8 +2,10 @@
 
 The same order as jobs (predictq.intake): the store write is the commitment, the publish
 follows with a broker confirm, and a batch whose publish failed waits in the store for
-the sweeper (predictq.streams.sweeping). A request whose readings were all accepted
-before stores nothing and publishes nothing.
+the sweeper (predictq.streams.sweeping). The batch's published mark is written in the
+background with other requests' marks (predictq.publish_marks): one store write per
+request instead of two. A request whose readings were all accepted before stores
+nothing and publishes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from predictq.errors import BrokerUnavailable
 from predictq.messaging import Publisher, stream_message
+from predictq.publish_marks import PublishedMarks
 from predictq.settings import Settings
 from predictq.store import Store
 from predictq.streams.validation import parse_readings, sensor_id
@@ -37,6 +40,8 @@ class ReadingsIntake:
         self.settings = settings
         self.store = store
         self.publisher = publisher
+        self.marks: PublishedMarks[tuple[str, int]] = PublishedMarks(
+            store.sensors.mark_batches_published, "sensor batch")
 
     def submit(self, sensor: str, body: Any) -> Accepted:
         sensor = sensor_id(sensor)
@@ -50,5 +55,9 @@ class ReadingsIntake:
                 log.info("broker unavailable, batch %s/%d left to the sweeper: %s",
                          sensor, batch.n, exc.message)
             else:
-                self.store.sensors.mark_batches_published([(sensor, batch.n)])
+                self.marks.add([(sensor, batch.n)])
         return Accepted(sensor, appended.accepted, appended.duplicates)
+
+    def close(self) -> None:
+        """Write the pending published marks."""
+        self.marks.close()

@@ -8,6 +8,12 @@ with `SensorStore.apply`, fenced on the checkpoint it started from; events, aler
 classification jobs have ids computed from what they are, so a pass replayed after a
 crash writes the same records again instead of new ones: each reading's effect is
 applied exactly once.
+
+Between passes the processor keeps each sensor's state as live objects (`Live`), so a
+pass over a few new readings does not parse and rebuild the whole checkpoint. The store
+stays the truth: a kept state is used only while the stored checkpoint is still the one
+it was written as (`applied_n` unchanged: no other worker applied anything since), and
+it is dropped when a pass fails or is fenced.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import itertools
 import logging
 import statistics
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +54,24 @@ MAX_PASSES = 50  # per call: bounded, so the consumer keeps heart-beating
 
 
 @dataclass
+class Live:
+    """A sensor's state as objects, as of its checkpoint `applied_n`."""
+
+    applied_n: int
+    model: StreamModel
+    last_anomalous: float | None
+    pending: list[list[Any]]  # [event_id, end_t]: events waiting for their context
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint) -> Live:
+        state = checkpoint.state or {}
+        model = (StreamModel.from_state(state["model"]) if "model" in state
+                 else StreamModel())
+        return cls(checkpoint.applied_n, model, state.get("last_anomalous_t"),
+                   list(state.get("pending_context", [])))
+
+
+@dataclass
 class StreamReport:
     sensors: int = 0
     readings: int = 0
@@ -63,6 +88,7 @@ class StreamProcessor:
         self.settings = settings
         self.store = store
         self.publisher = publisher
+        self._live: OrderedDict[str, Live] = OrderedDict()  # least recently used first
 
     def process(self, bodies: Sequence[Any]) -> StreamReport:
         """Apply every sensor the wake-ups name up to the newest batch they name.
@@ -80,43 +106,59 @@ class StreamProcessor:
             wanted[sensor] = max(n, wanted.get(sensor, 0))
         report.sensors = len(wanted)
         for _ in range(MAX_PASSES):
-            updates = []
+            updates, lives = [], []
             for sensor, n in list(wanted.items()):
-                checkpoint = self.store.sensors.checkpoint(sensor)
-                if n <= checkpoint.applied_n:
+                live = self._take(sensor)
+                if n <= live.applied_n:
                     report.duplicates += 1
                     del wanted[sensor]
+                    self._keep(sensor, live)
                     continue
-                batches = self.store.sensors.batches_after(sensor, checkpoint.applied_n,
+                batches = self.store.sensors.batches_after(sensor, live.applied_n,
                                                            MAX_BATCHES_PER_PASS)
                 if not batches:
                     del wanted[sensor]
+                    self._keep(sensor, live)
                     continue
-                updates.append(self._pass(sensor, checkpoint, batches, report))
+                updates.append(self._pass(sensor, live, batches, report))
+                lives.append(live)
             if not updates:
                 break
             written = self.store.sensors.apply(updates)
-            for update, ok in zip(updates, written, strict=True):
+            for update, live, ok in zip(updates, lives, written, strict=True):
                 if ok:
                     report.readings += sum(len(r) for r in update.results.values())
                     report.events += len(update.events)
                     report.alerts += len(update.alerts)
+                    live.applied_n = update.to_n
+                    self._keep(update.sensor_id, live)
                 else:
                     report.fenced += 1
                     wanted.pop(update.sensor_id, None)  # someone else owns it now
         self._publish(report.jobs)
         return report
 
+    # -- the states kept between passes ----------------------------------------------
+
+    def _take(self, sensor: str) -> Live:
+        """The sensor's state as of its stored checkpoint, removed from the kept ones
+        while a pass changes it (a pass that fails must not leave it half-changed)."""
+        live = self._live.pop(sensor, None)
+        if live is not None and live.applied_n == self.store.sensors.applied_n(sensor):
+            return live
+        return Live.from_checkpoint(self.store.sensors.checkpoint(sensor))
+
+    def _keep(self, sensor: str, live: Live) -> None:
+        self._live[sensor] = live
+        while len(self._live) > self.settings.stream_state_cache:
+            self._live.popitem(last=False)
+
     # -- one pass over one sensor ---------------------------------------------------
 
-    def _pass(self, sensor: str, checkpoint: Checkpoint, batches: list[Batch],
+    def _pass(self, sensor: str, live: Live, batches: list[Batch],
               report: StreamReport) -> StreamUpdate:
-        state = checkpoint.state or {}
-        model = (StreamModel.from_state(state["model"]) if "model" in state
-                 else StreamModel())
-        last_anomalous = state.get("last_anomalous_t")
-        pending: list[list[Any]] = list(state.get("pending_context", []))
-        update = StreamUpdate(sensor, checkpoint.applied_n, batches[-1].n, {}, {})
+        model, last_anomalous, pending = live.model, live.last_anomalous, live.pending
+        update = StreamUpdate(sensor, live.applied_n, batches[-1].n, {}, {})
         for batch in batches:
             readings = batch.readings
             steps = model.steps([r.t for r in readings], [r.value for r in readings])
@@ -145,6 +187,7 @@ class StreamProcessor:
                         sensor, end_t, end_t + CONTEXT_S) if r.t > end_t]
             else:
                 still_pending.append([event_id, end_t])
+        live.last_anomalous, live.pending = last_anomalous, still_pending
         update.state = {"model": model.to_state(), "last_anomalous_t": last_anomalous,
                         "pending_context": still_pending, "last_t": last_t,
                         "versions": model.versions}

@@ -10,11 +10,16 @@ import time
 
 import pytest
 
+from api.app import create_app
 from predictq.services import Services
 from predictq.settings import Settings
 from worker.factory import create_stream_consumer
 
 T0 = 1_714_564_800.0
+
+
+def create_app_client(services: Services):
+    return create_app(services=services).test_client()
 
 
 def post(client, sensor: str, readings, **kwargs):
@@ -220,7 +225,7 @@ def test_a_stale_pass_is_fenced_and_its_effects_are_not_doubled(client, services
                                                                 settings) -> None:
     """Two workers computing the same pass (one lost its partition mid-way): the second
     write is refused, and the events, alerts and jobs are there once."""
-    from predictq.streams.processor import StreamProcessor
+    from predictq.streams.processor import Live, StreamProcessor, StreamReport
 
     for start in range(0, 2000, 500):
         post(client, "plug-1", series(start, start + 500, step_and_spike))
@@ -228,13 +233,44 @@ def test_a_stale_pass_is_fenced_and_its_effects_are_not_doubled(client, services
     b = StreamProcessor(settings, services.store, services.publisher)
     checkpoint = services.store.sensors.checkpoint("plug-1")
     batches = services.store.sensors.batches_after("plug-1", 0)
-    from predictq.streams.processor import StreamReport
 
-    update_a = a._pass("plug-1", checkpoint, batches, StreamReport())
-    update_b = b._pass("plug-1", checkpoint, batches, StreamReport())
+    update_a = a._pass("plug-1", Live.from_checkpoint(checkpoint), batches, StreamReport())
+    update_b = b._pass("plug-1", Live.from_checkpoint(checkpoint), batches, StreamReport())
     assert services.store.sensors.apply([update_a]) == [True]
     assert services.store.sensors.apply([update_b]) == [False]
     info = services.store.sensors.sensor("plug-1")
     assert info.events == 1 and len(services.store.sensors.events()) == 1
     assert info.alerts == len(services.store.sensors.alerts())
     assert sum(services.store.count_by_status(model="appliance").values()) == 1
+
+
+def stream_outcome(services: Services, sensor: str) -> tuple:
+    store = services.store.sensors
+    results = [(b.n, b.results) for b in store.batches_after(sensor, 0, 1000)]
+    return (store.checkpoint(sensor), results,
+            [(e.event_id, e.start_t, e.end_t, e.readings) for e in store.events()],
+            [(a.alert_id, a.t) for a in store.alerts()])
+
+
+def test_state_kept_in_memory_is_not_used_once_another_worker_moved_on(
+        settings, tmp_path) -> None:
+    """A sensor's partition moves from worker a to b and back to a: a ends exactly where
+    one worker alone ends, because the state a kept in memory is dropped, not reused,
+    once b moved the checkpoint on without it."""
+    from predictq.streams.processor import StreamProcessor
+
+    outcomes = []
+    for owners in ("a" * 20, "a" * 10 + "b" * 5 + "a" * 5):
+        services = Services.build(settings.replace(data_dir=tmp_path / owners))
+        client = create_app_client(services)
+        workers = {w: StreamProcessor(settings, services.store, services.publisher)
+                   for w in set(owners)}
+        for n, (start, owner) in enumerate(zip(range(0, 2000, 100), owners, strict=True), start=1):
+            post(client, "plug-1", series(start, start + 100, step_and_spike))
+            report = workers[owner].process([{"sensor_id": "plug-1", "n": n}])
+            assert report.fenced == 0
+        outcomes.append(stream_outcome(services, "plug-1"))
+        services.close()
+    alone, moved = outcomes
+    assert alone[0].applied_n == 20 and alone[2] and alone[3]  # events, alerts to compare
+    assert moved == alone

@@ -50,3 +50,15 @@ def test_unconfirmed_wake_ups_are_published_again(services, settings, monkeypatc
     assert sweeper.republish() == 1
     assert services.store.sensors.unpublished_batches(time.time()) == []
     assert sweeper.republish() == 0
+
+
+def test_a_confirmed_wake_up_is_marked_published_in_the_background(services) -> None:
+    services.readings.submit("plug-1", {"readings": [{"t": T0, "value": 1.0}]})
+    deadline = time.monotonic() + 5
+    while services.store.sensors.unpublished_batches(time.time()):
+        assert time.monotonic() < deadline, "the batch was never marked published"
+        time.sleep(0.01)
+    # and the sweeper has nothing to send again
+    services.readings.submit("plug-1", {"readings": [{"t": T0 + 1, "value": 1.0}]})
+    services.readings.close()
+    assert services.store.sensors.unpublished_batches(time.time()) == []

@@ -295,6 +295,7 @@ def test_apply_writes_results_state_counters_and_the_checkpoint(sensors: SensorS
 
     assert written == [True]
     assert sensors.checkpoint(S) == Checkpoint(2, state)
+    assert sensors.applied_n(S) == 2 and sensors.applied_n("never-seen") == 0
     info = sensors.sensor(S)
     assert (info.applied_n, info.anomalies, info.versions) == (2, 2, {"detector": "edges-1"})
     assert info.applied_t == T0 + 3  # the newest reading of the batches applied
