@@ -1,8 +1,8 @@
 """Chaos test: accepted means never lost, under crashes, restarts and a broker outage.
 
 Runs the API (gunicorn) and two one-by-one workers as real processes on RabbitMQ and a
-fresh SQLite store, submits TOTAL single predictions over HTTP from several threads,
-and meanwhile:
+fresh SQLite store (or the store --store-url names), submits TOTAL single predictions
+over HTTP from several threads, and meanwhile:
 
   at 20% of submissions  kill -9 worker 1, restart it 2 s later
   at 40%                 rabbitmqctl stop_app; submissions go on; start_app 5 s later
@@ -13,6 +13,7 @@ Afterwards every tracking_id that got a 202 must reach done or failed within the
 
     python loadtest/chaos.py --total 10000 --rate 100   # full size (docs/RELIABILITY.md)
     python loadtest/chaos.py --total 400 --rate 25      # what the test suite runs
+    python loadtest/chaos.py --total 400 --rate 25 --store-url mongodb://host/fresh_db
 
 Needs a local RabbitMQ it may stop and start (rabbitmqctl on PATH, as root or the
 rabbitmq user) at PREDICTQ_TEST_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//).
@@ -86,7 +87,8 @@ def _free_port() -> int:
 class Cluster:
     """The processes under test, each restartable."""
 
-    def __init__(self, workdir: Path, prefix: str) -> None:
+    def __init__(self, workdir: Path, prefix: str, store_url: str = "",
+                 model_dir: Path | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_dir = workdir / "metrics"
@@ -102,6 +104,10 @@ class Cluster:
             "PREDICTQ_SWEEP_INTERVAL_S": "1",
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
         }
+        if store_url:
+            self.env["PREDICTQ_STORE_URL"] = store_url
+        if model_dir is not None:
+            self.env["PREDICTQ_MODEL_DIR"] = str(model_dir)
         self.api: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen | None] = [None, None]
 
@@ -154,15 +160,20 @@ def _rabbitmqctl(*args: str) -> None:
 
 
 def run(total: int, rate: float = 100.0, threads: int = 8,
-        settle_timeout_s: float = 180.0) -> Report:
+        settle_timeout_s: float = 180.0, store_url: str = "",
+        model_dir: Path | None = None) -> Report:
+    """`store_url`: the store under test, empty for a fresh SQLite file (a MongoDB URL
+    should name a database of its own). `model_dir`: trained models to use; without it
+    the `language` model is trained first."""
     report = Report(total=total)
     prefix = f"chaos{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="predictq-chaos-") as tmp:
         workdir = Path(tmp)
-        cluster = Cluster(workdir, prefix)
-        store = open_store(f"sqlite:///{workdir / 'var' / 'predictq.db'}")
-        subprocess.run([sys.executable, "-m", "predictq", "train", "language"],
-                       env=cluster.env, check=True, capture_output=True)
+        cluster = Cluster(workdir, prefix, store_url, model_dir)
+        store = open_store(store_url or f"sqlite:///{workdir / 'var' / 'predictq.db'}")
+        if model_dir is None:
+            subprocess.run([sys.executable, "-m", "predictq", "train", "language"],
+                           env=cluster.env, check=True, capture_output=True)
         cluster.start_api()
         cluster.start_worker(0)
         cluster.start_worker(1)
@@ -303,9 +314,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0,
                         help="submissions per second, all threads together")
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--store-url", default="",
+                        help="store under test (default: a fresh SQLite file); a MongoDB "
+                             "URL should name a database of its own")
     args = parser.parse_args()
     started = time.monotonic()
-    report = run(args.total, args.rate, args.threads)
+    report = run(args.total, args.rate, args.threads, store_url=args.store_url)
     out = {**asdict(report), "ok": report.ok, "wall_s": round(time.monotonic() - started, 1)}
     print(json.dumps(out, indent=2))
     sys.exit(0 if report.ok else 1)
