@@ -48,7 +48,6 @@ Remaining gaps:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from contextlib import suppress
@@ -58,6 +57,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from predictq import jsoncodec
 from predictq.store.mongo import DUPLICATE_KEY, _translated
 from predictq.store.sensors import SensorStore, split_new
 from predictq.streams.records import (
@@ -240,7 +240,8 @@ class MongoSensors(SensorStore):
         if doc is None:
             return Checkpoint()
         state = doc.get("state")
-        return Checkpoint(doc.get("applied_n", 0), None if state is None else json.loads(state))
+        return Checkpoint(doc.get("applied_n", 0),
+                          None if state is None else jsoncodec.loads(state))
 
     @_translated()
     def applied_n(self, sensor_id: str) -> int:
@@ -475,12 +476,12 @@ def _batch_id(sensor_id: str, n: int) -> str:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return jsoncodec.dumps(value)
 
 
 def _plain(value: Any) -> Any:
     """What JSON makes of `value` (tuples as lists, keys as strings), as SQLite stores it."""
-    return json.loads(_dumps(value))
+    return jsoncodec.loads(_dumps(value))
 
 
 def _to_batch(doc: dict[str, Any]) -> Batch:

@@ -7,12 +7,12 @@ transaction, shared with concurrent threads, is what makes `append` all-or-nothi
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from predictq import jsoncodec
 from predictq.store.sensors import SensorStore, split_new
 from predictq.store.sqlite_errors import translated
 from predictq.streams.records import (
@@ -112,7 +112,7 @@ class SqliteSensors(SensorStore):
                 for (text,) in conn.execute(
                         "SELECT readings FROM sensor_batches WHERE sensor_id = ?"
                         " AND last_t >= ?", (sensor_id, readings[0].t)):
-                    for t, _, seq in json.loads(text):
+                    for t, _, seq in jsoncodec.loads(text):
                         seen_t.add(t)
                         if seq is not None:
                             seen_seq.add(seq)
@@ -153,7 +153,7 @@ class SqliteSensors(SensorStore):
         found: set[int] = set()
         for (text,) in conn.execute("SELECT readings FROM sensor_batches WHERE sensor_id = ?",
                                     (sensor_id,)):
-            found |= {seq for _, _, seq in json.loads(text) if seq in wanted}
+            found |= {seq for _, _, seq in jsoncodec.loads(text) if seq in wanted}
         return found
 
     @translated()
@@ -179,7 +179,7 @@ class SqliteSensors(SensorStore):
         if not rows:
             return Checkpoint()
         applied_n, state = rows[0]
-        return Checkpoint(applied_n, None if state is None else json.loads(state))
+        return Checkpoint(applied_n, None if state is None else jsoncodec.loads(state))
 
     @translated()
     def applied_n(self, sensor_id: str) -> int:
@@ -234,12 +234,12 @@ class SqliteSensors(SensorStore):
         rows = self._store._query(
             f"SELECT doc FROM events WHERE {' AND '.join(clauses)}"
             " ORDER BY start_t DESC LIMIT ?", (*params, limit))
-        return [Event(**json.loads(doc)) for (doc,) in rows]
+        return [Event(**jsoncodec.loads(doc)) for (doc,) in rows]
 
     @translated()
     def get_event(self, event_id: str) -> Event | None:
         rows = self._store._query("SELECT doc FROM events WHERE event_id = ?", (event_id,))
-        return Event(**json.loads(rows[0][0])) if rows else None
+        return Event(**jsoncodec.loads(rows[0][0])) if rows else None
 
     @translated()
     def alerts(self, since: float | None = None, sensor_id: str | None = None,
@@ -325,7 +325,7 @@ def _apply_one(conn: sqlite3.Connection, u: StreamUpdate) -> bool:
         found = conn.execute("SELECT doc FROM events WHERE event_id = ?",
                              (event_id,)).fetchone()
         if found:
-            doc = json.loads(found[0])
+            doc = jsoncodec.loads(found[0])
             doc["context_after"] = context
             conn.execute("UPDATE events SET doc = ? WHERE event_id = ?",
                          (_dumps(doc), event_id))
@@ -358,7 +358,7 @@ def _clip(batches: list[Batch], since: float, until: float,
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return jsoncodec.dumps(value)
 
 
 def _dump_readings(readings: Sequence[Reading]) -> str:
@@ -370,13 +370,13 @@ def _dump_results(results: Sequence[ReadingResult]) -> str:
 
 
 def load_readings(text: str) -> list[Reading]:
-    return [Reading(t, value, seq) for t, value, seq in json.loads(text)]
+    return [Reading(t, value, seq) for t, value, seq in jsoncodec.loads(text)]
 
 
 def load_results(text: str | None) -> list[ReadingResult] | None:
     if text is None:
         return None
-    return [ReadingResult(s, score, bool(a)) for s, score, a in json.loads(text)]
+    return [ReadingResult(s, score, bool(a)) for s, score, a in jsoncodec.loads(text)]
 
 
 def _to_batch(row: tuple[Any, ...]) -> Batch:
@@ -390,7 +390,7 @@ def _to_sensor(row: tuple[Any, ...]) -> SensorInfo:
      applied_n, applied_t, events, anomalies, alerts, versions) = row
     return SensorInfo(sensor_id, created_at, last_t, last_seq, batches, readings,
                       last_accepted_at, applied_n, applied_t, events, anomalies, alerts,
-                      json.loads(versions) if versions else {})
+                      jsoncodec.loads(versions) if versions else {})
 
 
 def _alert_doc(alert: Alert) -> dict[str, Any]:
@@ -401,5 +401,5 @@ def _alert_doc(alert: Alert) -> dict[str, Any]:
 
 def _to_alert(row: tuple[Any, ...]) -> Alert:
     doc, delivered_at, attempts, next_attempt_at, last_error = row
-    return Alert(**json.loads(doc), delivered_at=delivered_at, attempts=attempts,
+    return Alert(**jsoncodec.loads(doc), delivered_at=delivered_at, attempts=attempts,
                  next_attempt_at=next_attempt_at, last_error=last_error)
