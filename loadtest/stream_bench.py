@@ -192,6 +192,9 @@ def stack(cfg: Config, tag: str, **settings: str) -> Iterator[Stack]:
     """`predictq api` on a fresh SQLite store and RabbitMQ (unique prefix), no worker
     yet; on exit every process stops and the run's queues are deleted."""
     data_dir = Path(tempfile.mkdtemp(prefix=tag + "-", dir=cfg.workdir))
+    for name in ("api_workers", "api_threads"):
+        if getattr(cfg, name):
+            settings.setdefault(name, str(getattr(cfg, name)))
     prefix = harness.unique_prefix(f"stream-{tag}")
     env = harness.child_env(data_dir, prefix=prefix, model_dir=data_dir / "models",
                             broker_url=cfg.amqp_url, port=harness.free_port(), **settings)
@@ -509,6 +512,8 @@ class Config:
     memory_hz: int = 10
     memory_minutes: float = 10.0
     memory_clients: int = 20
+    api_workers: int = 0  # 0: predictq's default (PREDICTQ_API_WORKERS)
+    api_threads: int = 0  # 0: predictq's default (PREDICTQ_API_THREADS)
 
 
 def ingest(cfg: Config) -> dict[str, Any]:
