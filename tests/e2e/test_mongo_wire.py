@@ -5,8 +5,6 @@ reduced chaos run (loadtest/chaos.py) loses nothing with MongoDB as the store.""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 import urllib.request
 from pathlib import Path
@@ -17,6 +15,7 @@ from loadtest import chaos, harness
 from predictq.jobs import Status
 from predictq.settings import Settings
 from predictq.store import open_store
+from tests.chaos_report import assert_nothing_lost, require_rabbitmqctl
 from tests.conftest import AMQP_URL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rabbitmq, pytest.mark.slow]
@@ -89,15 +88,7 @@ def test_submissions_reach_done_with_the_store_on_the_wire_server(
 def test_the_reduced_chaos_run_loses_nothing_on_the_wire_server(
     amqp_settings: Settings, mongowire_url: str, model_dir: Path,
 ) -> None:
-    if shutil.which("rabbitmqctl") is None:
-        if os.environ.get("PREDICTQ_REQUIRE_RABBITMQ") == "1":
-            pytest.fail("the chaos test needs rabbitmqctl to stop and start the broker")
-        pytest.skip("needs rabbitmqctl")
+    require_rabbitmqctl()
     # tests/integration/test_chaos.py's run and assertions, with MongoDB as the store.
     report = chaos.run(total=400, rate=25, store_url=mongowire_url, model_dir=model_dir)
-    assert report.refused_while_api_up == 0, report
-    assert report.accepted >= report.total // 2, report
-    assert report.lost == 0 and report.stuck == 0, report
-    assert report.done + report.failed == report.accepted
-    assert report.failed == 0, report  # nothing here is a poison input
-    assert report.outbox_drained_after_broker_back_s is not None, report
+    assert_nothing_lost(report)
