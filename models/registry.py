@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from models.anomaly import model as anomaly_model
 from models.appliance import model as appliance_model
+from models.appliance.classes import CODES as APPLIANCE_CODES
 from models.errors import UnknownModelName
 from models.language import model as language_model
 from models.language.languages import NAMES as LANGUAGE_NAMES
@@ -34,6 +35,14 @@ class ModelSpec:
     validate: Callable[..., dict[str, Any]]  # (input, *, max_chars) -> normalised input
     predict: Callable[[Any, Sequence[dict[str, Any]]], list[dict[str, Any]]]
     train: Callable[[Path, Progress | None], Manifest]
+    # The answers feedback may give (a result's "label"); empty: the model takes none.
+    labels: tuple[str, ...] = ()
+    # The model's own held-out set, rebuilt reproducibly: (validated inputs, true labels).
+    # `predictq evaluate` and promotion score every version on it.
+    heldout: Callable[[], tuple[list[dict[str, Any]], list[str]]] | None = None
+    # Learning from feedback: (estimator, validated inputs, true labels) -> a new
+    # estimator updated incrementally (the given one is left unchanged); None: cannot.
+    learn: Callable[[Any, Sequence[dict[str, Any]], Sequence[str]], Any] | None = None
 
 
 def _train_language(model_dir: Path, progress: Progress | None = None) -> Manifest:
@@ -70,6 +79,7 @@ REGISTRY: dict[str, ModelSpec] = {
             validate=language_model.validate,
             predict=language_model.predict,
             train=_train_language,
+            labels=tuple(sorted(LANGUAGE_NAMES)),
         ),
         ModelSpec(
             name="appliance",
@@ -82,6 +92,7 @@ REGISTRY: dict[str, ModelSpec] = {
             validate=appliance_model.validate,
             predict=appliance_model.predict,
             train=_train_appliance,
+            labels=APPLIANCE_CODES,
         ),
         ModelSpec(
             name="anomaly",
