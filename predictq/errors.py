@@ -65,6 +65,27 @@ class ReadingsOutOfOrder(PredictqError):
     code = "out_of_order"
 
 
+class JobNotFinished(PredictqError):
+    """Feedback on a job that has no result yet: there is nothing to be right or wrong."""
+
+    status = 409
+    code = "not_finished"
+
+
+class StaleDecision(PredictqError):
+    """A model switch made against a serving state that changed meanwhile."""
+
+    status = 409
+    code = "stale_decision"
+
+
+class PromotionRefused(PredictqError):
+    """A version scored worse than the serving one and the switch was not forced."""
+
+    status = 409
+    code = "promotion_refused"
+
+
 class ServiceUnavailable(PredictqError):
     status = 503
     code = "service_unavailable"

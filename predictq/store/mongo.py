@@ -65,6 +65,9 @@ class MongoStore(Store):
         from predictq.store.mongo_sensors import MongoSensors  # it imports this module
 
         self.sensors = MongoSensors(self)
+        from predictq.store.mongo_models import MongoModels
+
+        self.models = MongoModels(self)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStore:

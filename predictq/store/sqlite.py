@@ -27,10 +27,11 @@ from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import Store, conflict, final_outcomes
 from predictq.store.sqlite_errors import translated as _translated
+from predictq.store.sqlite_models import MODEL_SCHEMA, SqliteModels
 from predictq.store.sqlite_sensors import SENSOR_SCHEMA, SqliteSensors
 from predictq.store.writer_lock import WriterLock
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 R = TypeVar("R")
 
@@ -68,12 +69,14 @@ SCHEMA = (
     )""",
     SWEEP_INDEX,
     *SENSOR_SCHEMA,
+    *MODEL_SCHEMA,
 )
 
 # What brings a file at version N (the key) up to N + 1.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0", SWEEP_INDEX),
     2: SENSOR_SCHEMA,
+    3: MODEL_SCHEMA,
 }
 
 COLUMNS = (
@@ -112,6 +115,7 @@ class SqliteStore(Store):
             self._run_ops)
         self._writer = WriterLock(self.path.with_name(self.path.name + ".lock"), busy_timeout)
         self.sensors = SqliteSensors(self)
+        self.models = SqliteModels(self)
 
     # -- connections --------------------------------------------------------------
 
