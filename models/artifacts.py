@@ -83,8 +83,13 @@ def save_artifact(
     data: dict[str, Any],
     metrics: dict[str, Any],
     params: dict[str, Any],
+    make_current: bool | None = None,
 ) -> Manifest:
-    """Store `estimator` as a new version of `name` and make it the current one."""
+    """Store `estimator` as a new version of `name`.
+
+    CURRENT (the version served where the store has no decision) is pointed at it when
+    `make_current` is True, or when None and the model has no CURRENT yet: a new
+    version of a model that already serves waits for a promotion."""
     base = _model_root(Path(model_dir), name)
     base.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(base, ".joblib")
@@ -119,9 +124,30 @@ def save_artifact(
     )
     text = json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False, sort_keys=True)
     _atomic_write(version_dir / MANIFEST_FILE, text + "\n")
-    # Last: readers follow CURRENT, so they never see a version whose files are partial.
-    _atomic_write(base / CURRENT_FILE, version + "\n")
+    if make_current or (make_current is None and not (base / CURRENT_FILE).exists()):
+        set_current(model_dir, name, version)
     return manifest
+
+
+def set_current(model_dir: Path, name: str, version: str) -> None:
+    """Point CURRENT at `version`, which must exist with its manifest."""
+    read_manifest(model_dir, name, version)
+    # Readers follow CURRENT, so it is written last and atomically: never a version
+    # whose files are partial.
+    _atomic_write(_model_root(Path(model_dir), name) / CURRENT_FILE, version + "\n")
+
+
+def versions(model_dir: Path, name: str) -> list[Manifest]:
+    """Every version of `name` in the folder with a readable manifest, oldest first."""
+    root = _model_root(Path(model_dir), name)
+    found = []
+    for entry in root.iterdir() if root.is_dir() else ():
+        if entry.is_dir() and _VERSION.match(entry.name):
+            try:
+                found.append(read_manifest(model_dir, name, entry.name))
+            except ModelError:
+                continue
+    return sorted(found, key=lambda m: (m.created_at, m.version))
 
 
 def current_version(model_dir: Path, name: str) -> str:

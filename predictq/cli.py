@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from predictq.cli_models import evaluate, learn, models
 from predictq.settings import Settings
 
 
@@ -105,14 +106,25 @@ def worker(ctx: click.Context, batch_size: int | None, batch_wait_ms: int | None
 
 @main.command()
 @click.argument("model", required=False)
+@click.option("--promote", is_flag=True,
+              help="Serve the new version if it is not worse than the serving one "
+                   "(otherwise it waits for `predictq models promote`).")
 @click.pass_context
-def train(ctx: click.Context, model: str | None) -> None:
-    """Build model artifacts (all models, or MODEL)."""
+def train(ctx: click.Context, model: str | None, promote: bool) -> None:
+    """Build model artifacts (all models, or MODEL). A model's first version serves at
+    once; a later one only when promoted."""
     from models.registry import names
+    from predictq.cli_models import promote_after_training
+    from predictq.errors import PredictqError
 
     settings = _settings(ctx)
     for name in [model] if model else names():
-        _train_one(settings, name)
+        version = _train_one(settings, name)
+        if promote:
+            try:
+                promote_after_training(settings, name, version, click.echo)
+            except PredictqError as exc:
+                raise click.ClickException(exc.message) from None
 
 
 @main.command()
@@ -210,7 +222,7 @@ def _train_missing(settings: Settings) -> None:
             _train_one(settings, name)
 
 
-def _train_one(settings: Settings, name: str) -> None:
+def _train_one(settings: Settings, name: str) -> str:
     from tqdm import tqdm
 
     from models.errors import UnknownModelName
@@ -229,3 +241,9 @@ def _train_one(settings: Settings, name: str) -> None:
 
         manifest = spec.train(Path(settings.resolved_model_dir), progress)
     click.echo(f"trained {name} {manifest.version} → {settings.resolved_model_dir / name}")
+    return manifest.version
+
+
+
+for _command in (models, evaluate, learn):
+    main.add_command(_command)

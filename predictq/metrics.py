@@ -42,6 +42,17 @@ RETRIES = Counter("predictq_retries", "Deliveries of jobs already attempted, pre
 DEAD_LETTERS = Counter("predictq_dead_lettered", "Messages moved to the dead-letter queue.")
 REPUBLISHED = Counter("predictq_republished",
                       "Jobs the sweeper published again (never confirmed, or stuck).")
+MODEL_RELOADS = Counter(
+    "predictq_model_reloads",
+    "Versions a worker switched to without a restart, by role (serve, shadow), and loads "
+    "that failed (the previous version kept serving).", ["model", "outcome"])
+SHADOW_PREDICTIONS = Counter("predictq_shadow_predictions",
+                             "Inputs a shadow version also predicted.", ["model", "outcome"])
+FEEDBACK = Counter("predictq_feedback", "Feedback labels received, by whether the served "
+                   "answer was right.", ["model", "correct"])
+LEARNED = Counter("predictq_learned_versions",
+                  "Versions learned from feedback, by what became of them.",
+                  ["model", "outcome"])
 
 
 def record_deliveries(duplicates: int, retried: int, dead: int) -> None:

@@ -68,19 +68,25 @@ def dead_letter_report(services: Services) -> dict[str, Any]:
 
 
 def model_report(services: Services) -> list[dict[str, Any]]:
+    """Each model and the version serving it (the store's decision, else the artifact
+    folder's CURRENT), with that version's evaluation metrics."""
     out = []
     model_dir = services.settings.resolved_model_dir
+    decisions = services.store.models.serving()
     for spec in REGISTRY.values():
         entry: dict[str, Any] = {"name": spec.name, "family": spec.family,
                                  "description": spec.description}
+        decision = decisions.get(spec.name)
+        version = decision.version if decision is not None else None
         try:
-            manifest = read_manifest(model_dir, spec.name)
+            manifest = read_manifest(model_dir, spec.name, version)
         except ModelError:
-            entry.update(trained=False, version=None, metrics=None)
+            entry.update(trained=False, version=version, metrics=None)
         else:
             entry.update(trained=True, version=manifest.version,
                          created_at=manifest.created_at, metrics=manifest.metrics,
                          data=manifest.data)
+        entry["shadow"] = decision.shadow if decision is not None else None
         out.append(entry)
     return out
 
@@ -120,3 +126,23 @@ class StoreCollector:
         except PredictqError:
             pass  # broker down: the scrape still answers; /healthz says why
         yield depth
+        yield from _decision_gauges(self.services.store.models.serving().values())
+
+
+def _decision_gauges(decisions) -> list[GaugeMetricFamily]:
+    """What serves and shadows per model (1 for the version in the label), and how many
+    decisions were taken: a promotion or rollback shows as a step in a dashboard."""
+    serving = GaugeMetricFamily("predictq_model_serving", "The version serving each model.",
+                                labels=["model", "version"])
+    shadow = GaugeMetricFamily("predictq_model_shadow", "The version in shadow, per model.",
+                               labels=["model", "version"])
+    switches = GaugeMetricFamily("predictq_model_decisions",
+                                 "Promotions, rollbacks and shadow changes so far.",
+                                 labels=["model"])
+    for d in decisions:
+        if d.version is not None:
+            serving.add_metric([d.model, d.version], 1)
+        if d.shadow is not None:
+            shadow.add_metric([d.model, d.shadow], 1)
+        switches.add_metric([d.model], d.generation)
+    return [serving, shadow, switches]

@@ -13,7 +13,20 @@ from typing import Any
 from models.errors import InvalidModelInput, UnknownModelName
 from models.loading import LoadedModel
 from models.registry import get_spec
+from predictq.errors import PredictqError
 from predictq.settings import Settings
+from predictq.store import open_store
+
+
+def _serving(settings: Settings, model: str) -> str | None:
+    """The version the deployment serves (the store's decision); None (the artifact
+    folder's CURRENT) when the store has none or cannot be reached."""
+    try:
+        with open_store(settings.resolved_store_url) as store:
+            decision = store.models.serving().get(model)
+    except PredictqError:
+        return None
+    return decision.version if decision is not None else None
 
 
 def score_lines(settings: Settings, model: str, lines: Iterable[str],
@@ -33,6 +46,6 @@ def score_lines(settings: Settings, model: str, lines: Iterable[str],
             raise ValueError(f"line {number}: not valid JSON ({exc})") from None
         except InvalidModelInput as exc:
             raise ValueError(f"line {number}: {exc}") from None
-    loaded = LoadedModel.load(settings.resolved_model_dir, model)
+    loaded = LoadedModel.load(settings.resolved_model_dir, model, _serving(settings, model))
     for start in range(0, len(inputs), batch_size):
         yield from loaded.predict(inputs[start:start + batch_size])

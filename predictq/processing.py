@@ -22,6 +22,11 @@ from predictq.store import Store
 log = logging.getLogger(__name__)
 
 
+# (the model that answered, its (tracking id, input) pairs, their outcomes): told after
+# every prediction, before the outcomes are written; must not raise.
+OnPredicted = Callable[[LoadedModel, list[tuple[str, dict]], list[Outcome]], None]
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One message body as the worker received it."""
@@ -55,11 +60,13 @@ class BatchProcessor:
     """
 
     def __init__(self, store: Store, load_model: Callable[[str], LoadedModel],
-                 max_attempts: int = 5, retry_backoff_s: float = 0.5) -> None:
+                 max_attempts: int = 5, retry_backoff_s: float = 0.5,
+                 on_predicted: OnPredicted | None = None) -> None:
         self.store = store
         self.load_model = load_model
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
+        self.on_predicted = on_predicted
 
     def process(self, deliveries: Sequence[Delivery]) -> Report:
         """Settle every delivery: an outcome in the store, a dead letter, or a duplicate.
@@ -117,9 +124,13 @@ class BatchProcessor:
             results = loaded.predict(inputs)
         except Exception:
             log.info("batch of %d failed on %s; retrying one by one", len(inputs), model)
-            return [self._predict_one(loaded, tid, item) for tid, item in group]
-        return [Outcome(tid, Status.DONE, result=res, model_version=loaded.version)
-                for (tid, _), res in zip(group, results, strict=True)]
+            outcomes = [self._predict_one(loaded, tid, item) for tid, item in group]
+        else:
+            outcomes = [Outcome(tid, Status.DONE, result=res, model_version=loaded.version)
+                        for (tid, _), res in zip(group, results, strict=True)]
+        if self.on_predicted is not None:
+            self.on_predicted(loaded, group, outcomes)
+        return outcomes
 
     @staticmethod
     def _predict_one(loaded: LoadedModel, tid: str, item: dict) -> Outcome:

@@ -114,6 +114,21 @@ class Settings:
         "quiet spell raises a new alert.",
         default=60,
     )
+    model_poll_ms: int = _doc(
+        "How often a worker asks the store which model versions serve and shadow; a "
+        "promotion or rollback reaches every worker within this (plus the load time).",
+        default=2000,
+    )
+    learn_every: int = _doc(
+        "Learn from feedback after every this many new labels of a model that can "
+        "(`language`): a candidate version is built, evaluated and kept; 0 turns it off.",
+        default=0,
+    )
+    learn_auto_promote: bool = _doc(
+        "Promote a version learned from feedback when it is not worse than the serving "
+        "one on the held-out set and the feedback (otherwise it waits for an operator).",
+        default=False,
+    )
 
     @property
     def resolved_broker_url(self) -> str:

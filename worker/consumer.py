@@ -19,6 +19,7 @@ from kombu import Connection, Consumer, Producer
 from kombu.message import Message
 
 from predictq import messaging, metrics, presence
+from predictq.lifecycle.serving import ModelServer
 from predictq.processing import BatchProcessor, Delivery
 from predictq.settings import Settings
 from predictq.sweeper import Sweeper
@@ -39,6 +40,7 @@ class Worker:
         batch_size: int | None = None,
         batch_wait_ms: int | None = None,
         sweeper: Sweeper | None = None,
+        model_server: ModelServer | None = None,
     ) -> None:
         self.settings = settings
         self.processor = processor
@@ -49,6 +51,7 @@ class Worker:
         )
         self.stop_event = threading.Event()
         self.sweeper = sweeper
+        self.model_server = model_server
         self.processed = 0
         self.duplicates = 0
         self._producer: Producer | None = None
@@ -63,11 +66,15 @@ class Worker:
         """Consume until stopped, reconnecting after broker failures."""
         if self.sweeper is not None:
             self.sweeper.start()
+        if self.model_server is not None:
+            self.model_server.start()
         try:
             self._run()
         finally:
             if self.sweeper is not None:
                 self.sweeper.stop_event.set()
+            if self.model_server is not None:
+                self.model_server.stop_event.set()
 
     def _run(self) -> None:
         # A bug, not an outage, also restarts the consumer: the batch was requeued and

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 from models.artifacts import available
-from models.loading import LoadedModel
 from models.registry import REGISTRY
 from predictq import messaging
+from predictq.lifecycle.learning import LearningTask
+from predictq.lifecycle.serving import ModelServer
+from predictq.lifecycle.shadow import ShadowRunner
 from predictq.messaging import Publisher
 from predictq.processing import BatchProcessor
 from predictq.settings import Settings
@@ -25,35 +25,26 @@ from worker.streams import StreamConsumer
 log = logging.getLogger(__name__)
 
 
-# Once per process and artifact folder; a failed load is not cached and is retried.
-@functools.lru_cache(maxsize=32)
-def _load(model_dir: Path, name: str) -> LoadedModel:
-    return LoadedModel.load(model_dir, name)
-
-
 def create_worker(settings: Settings, *, batch_size: int | None = None,
                   batch_wait_ms: int | None = None,
                   families: Sequence[str] | None = None, sweep: bool = True) -> Worker:
     model_dir = settings.resolved_model_dir
-
-    def load_model(name: str) -> LoadedModel:
-        return _load(model_dir, name)
-
     families = tuple(families or messaging.FAMILIES)
+    store = open_store(settings.resolved_store_url)
+    server = ModelServer(store, model_dir, poll_s=settings.model_poll_ms / 1000)
     # Load before consuming: unpickling and importing scikit-learn take about a second,
     # which the first message of each model would otherwise wait for.
-    for spec in REGISTRY.values():
-        if spec.family in families and available(model_dir, spec.name):
-            loaded = load_model(spec.name)
-            log.info("loaded model %s %s", loaded.name, loaded.version)
-    store = open_store(settings.resolved_store_url)
-    processor = BatchProcessor(store, load_model, max_attempts=settings.max_attempts)
+    server.preload(spec.name for spec in REGISTRY.values()
+                   if spec.family in families and available(model_dir, spec.name))
+    processor = BatchProcessor(store, server.model, max_attempts=settings.max_attempts,
+                               on_predicted=ShadowRunner(store, server))
     publisher = Publisher(settings)
     sweeper = (Sweeper(settings, store, publisher,
-                       tasks=[StreamSweeper(settings, store, publisher)])
+                       tasks=[StreamSweeper(settings, store, publisher),
+                              LearningTask(settings, store)])
                if sweep else None)
     return Worker(settings, processor, families, batch_size=batch_size,
-                  batch_wait_ms=batch_wait_ms, sweeper=sweeper)
+                  batch_wait_ms=batch_wait_ms, sweeper=sweeper, model_server=server)
 
 
 def create_stream_consumer(settings: Settings, *, batch_size: int | None = None,

@@ -19,6 +19,8 @@ from models.artifacts import (
     load_estimator,
     read_manifest,
     save_artifact,
+    set_current,
+    versions,
 )
 from models.errors import ModelError, ModelNotTrained
 
@@ -81,12 +83,19 @@ def test_same_bytes_same_version(tmp_path: Path) -> None:
     assert read_manifest(tmp_path, "toy").metrics == {"accuracy": 0.5}
 
 
-def test_current_points_to_the_latest_and_old_versions_stay_loadable(tmp_path: Path) -> None:
+def test_a_new_version_waits_for_promotion_and_old_versions_stay_loadable(
+        tmp_path: Path) -> None:
     old = save(tmp_path, fitted(1.0))
     new = save(tmp_path, fitted(0.01))
 
     assert new.version != old.version
-    assert (tmp_path / "toy" / "CURRENT").read_text().strip() == new.version
+    # The first version serves at once; a later one only once made current.
+    assert (tmp_path / "toy" / "CURRENT").read_text().strip() == old.version
+    assert {m.version for m in versions(tmp_path, "toy")} == {old.version, new.version}
+    set_current(tmp_path, "toy", new.version)
+    assert read_manifest(tmp_path, "toy").version == new.version
+    with pytest.raises(ModelNotTrained):
+        set_current(tmp_path, "toy", "0123456789ab")
     assert read_manifest(tmp_path, "toy").version == new.version
     estimator, manifest = load_estimator(tmp_path, "toy", old.version)
     assert manifest.version == old.version
