@@ -94,15 +94,14 @@ class ModelServer:
 
     def _load_first(self, name: str) -> LoadedModel:
         decision = self.store.models.serving().get(name)
-        if decision is None or decision.version is None:
-            loaded = LoadedModel.load(self.model_dir, name, current_version(self.model_dir, name))
-            self._served[name] = loaded
-            self._seen[name] = 0 if decision is None else decision.generation
+        version = (decision.version if decision is not None and decision.version else
+                   current_version(self.model_dir, name))
+        self._served[name] = LoadedModel.load(self.model_dir, name, version)
+        if decision is None:
+            self._seen[name] = 0
         else:
-            loaded = LoadedModel.load(self.model_dir, name, decision.version)
-            self._served[name] = loaded
-            self._follow_decision(name, decision)
-        return loaded
+            self._follow_decision(name, decision)  # its shadow, if any
+        return self._served[name]
 
     def _follow_decision(self, name: str, decision: Serving) -> None:
         served = self._served[name]
