@@ -304,3 +304,13 @@ def _wait(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_decisions_show_in_metrics(client, services) -> None:
+    services.store.models.switch("language", Action.PROMOTE, "aaaaaaaaaaaa")
+    services.store.models.switch("language", Action.SHADOW, "bbbbbbbbbbbb")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'predictq_model_serving{model="language",version="aaaaaaaaaaaa"} 1.0' in text
+    assert 'predictq_model_shadow{model="language",version="bbbbbbbbbbbb"} 1.0' in text
+    assert 'predictq_model_decisions{model="language"} 2.0' in text
+    assert client.get("/v1/models").get_json()["models"][0]["shadow"] == "bbbbbbbbbbbb"
