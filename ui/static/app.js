@@ -1,18 +1,12 @@
-// Submits to the REST API and polls until the prediction is final. User text is only
-// ever placed with textContent, never as HTML.
-"use strict";
+// Submits to the REST API and polls until the prediction is final; under a done result
+// of a model that takes feedback, asks "was this right?". User text and API strings are
+// only ever placed with textContent (el()), never as HTML.
+import { el, getJSON, labelName, labelText, modelPath, postJSON } from "./common.js";
 
 const form = document.getElementById("submit-form");
 const results = document.getElementById("results");
 const errorBox = document.getElementById("error");
 const button = document.getElementById("submit");
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function showError(message) {
   errorBox.textContent = message;
@@ -32,6 +26,117 @@ function describe(job) {
   return job.status;
 }
 
+// ---- "Was this right?" ----
+
+const modelInfo = new Map();  // model name -> Promise of GET /v1/models/<name>
+
+function labelsOf(model) {
+  if (!modelInfo.has(model)) {
+    const pending = getJSON(modelPath(model)).then((m) => m.labels || []);
+    pending.catch(() => modelInfo.delete(model));  // a failed look-up is retried next time
+    modelInfo.set(model, pending);
+  }
+  return modelInfo.get(model);
+}
+
+function recordedText(model, stored) {
+  const name = labelName(model, stored.label);
+  const label = name ? `${stored.label} (${name})` : stored.label;
+  const verdict = stored.correct ? "the model was right"
+    : `the model said ${stored.predicted ?? "?"}`;
+  return `thanks — recorded as ${label}; ${verdict}`;
+}
+
+// The control under one done result: ✓ right sends the predicted label; ✗ wrong opens a
+// choice of the model's labels and a send button. Shows what the API stored, or why not.
+function feedbackControl(job, labels) {
+  const predicted = job.result.label;
+  const box = el("div", "feedback");
+  const ask = el("div", "fb-ask");
+  const right = el("button", "fb-btn fb-right", "✓ right");
+  const wrong = el("button", "fb-btn fb-wrong", "✗ wrong");
+  right.type = wrong.type = "button";
+  ask.append(el("span", "fb-question", "Was this right?"), right, wrong);
+
+  const pick = el("div", "fb-pick");
+  pick.hidden = true;
+  const select = el("select", "fb-label");
+  select.setAttribute("aria-label", "the right label");
+  select.append(new Option("choose the right answer…", ""));
+  for (const label of labels) {
+    if (label !== predicted) select.append(new Option(labelText(job.model, label), label));
+  }
+  const send = el("button", "fb-btn fb-send", "Send");
+  send.type = "button";
+  send.disabled = true;
+  pick.append(select, send);
+
+  const done = el("div", "fb-done");
+  done.hidden = true;
+  const state = el("span", "fb-state");
+  state.setAttribute("role", "status");
+  const problem = el("div", "fb-error error");
+  problem.setAttribute("role", "alert");
+  problem.hidden = true;
+  const change = el("button", "fb-link fb-change", "change");
+  change.type = "button";
+  change.hidden = true;
+  done.append(state, change);
+  box.append(ask, pick, done, problem);
+
+  const buttons = [right, wrong, send, change];
+
+  async function give(label) {
+    problem.hidden = true;
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const stored = await postJSON(`/v1/predictions/${encodeURIComponent(job.tracking_id)}/feedback`,
+                                    { label });
+      state.textContent = recordedText(job.model, stored);
+      state.className = `fb-state ${stored.correct ? "ok" : "fb-wrong-state"}`;
+      box.dataset.feedback = stored.label;
+      ask.hidden = pick.hidden = true;
+      wrong.setAttribute("aria-expanded", "false");
+      done.hidden = change.hidden = false;
+    } catch (err) {
+      problem.textContent = `feedback not recorded: ${err.message || err}`;
+      problem.hidden = false;
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+      send.disabled = !select.value;
+    }
+  }
+
+  right.addEventListener("click", () => give(predicted));
+  wrong.addEventListener("click", () => {
+    pick.hidden = !pick.hidden;
+    wrong.setAttribute("aria-expanded", String(!pick.hidden));
+    if (!pick.hidden) select.focus();
+  });
+  select.addEventListener("change", () => { send.disabled = !select.value; });
+  send.addEventListener("click", () => { if (select.value) give(select.value); });
+  change.addEventListener("click", () => {
+    done.hidden = true;
+    ask.hidden = false;
+  });
+  return box;
+}
+
+async function offerFeedback(job, item) {
+  if (job.status !== "done" || !job.result || typeof job.result.label !== "string") return;
+  let labels;
+  try {
+    labels = await labelsOf(job.model);
+  } catch (err) {
+    const note = el("div", "fb-error error",
+                    `cannot ask for feedback: ${err.message || err}`);
+    item.append(note);
+    return;
+  }
+  if (!labels.length) return;  // this model takes no feedback (anomaly)
+  item.append(feedbackControl(job, labels));
+}
+
 async function poll(trackingId, item, started) {
   const status = item.querySelector(".status");
   const meta = item.querySelector(".meta");
@@ -45,12 +150,14 @@ async function poll(trackingId, item, started) {
     }
     status.textContent = describe(job);
     status.className = `status status-${job.status}`;
-    item.dataset.status = job.status;
     if (job.status === "done" || job.status === "failed") {
       const ms = Math.round(performance.now() - started);
       meta.textContent = `${job.model} ${job.model_version || ""} · ${ms} ms · ${trackingId}`;
+      await offerFeedback(job, item);
+      item.dataset.status = job.status;
       return;
     }
+    item.dataset.status = job.status;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }

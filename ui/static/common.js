@@ -129,3 +129,70 @@ export function showError(box, err) {
   box.textContent = message;
   box.hidden = !message;
 }
+
+// ---- Model lifecycle pages and the feedback control ----
+
+export function modelPath(name) {
+  return `/v1/models/${encodeURIComponent(name)}`;
+}
+
+// POST a JSON body to a /v1/... path; resolves to the JSON body, rejects with ApiError.
+export async function postJSON(path, payload) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(payload),
+  });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const message = body && body.error ? body.error.message : `HTTP ${response.status}`;
+    const error = new ApiError(response.status, message);
+    error.code = body && body.error ? body.error.code : null;
+    throw error;
+  }
+  return body;
+}
+
+let languageNames = null;
+
+// The English name of a `language` label ("sv" -> "Swedish"), from the browser's own
+// locale data (no request, no internet); null for other models or an unknown code.
+export function labelName(model, label) {
+  if (model !== "language" || !label) return null;
+  try {
+    languageNames ??= new Intl.DisplayNames(["en"], { type: "language" });
+    const name = languageNames.of(label);
+    return name && name !== label ? name : null;
+  } catch {
+    return null;
+  }
+}
+
+// "sv — Swedish" where a name is known, else the label itself.
+export function labelText(model, label) {
+  const name = labelName(model, label);
+  return name ? `${label} — ${name}` : String(label);
+}
+
+// 0..1 -> "50%" (one decimal below 10 points from 0 or 100, where it matters).
+export function fmtPct(x) {
+  if (x === null || x === undefined) return "—";
+  const p = x * 100;
+  return `${p > 0 && p < 100 && (p < 10 || p > 90) ? p.toFixed(1) : Math.round(p)}%`;
+}
+
+// [lo, hi] (0..1) -> "9–91%", or "" when there is none.
+export function fmtCI(ci) {
+  if (!ci) return "";
+  return `${fmtPct(ci[0]).replace("%", "")}–${fmtPct(ci[1])}`;
+}
+
+// A version hash, short enough for a table cell (the full one goes in a title).
+export function shortVersion(version) {
+  return version ? String(version).slice(0, 12) : "—";
+}
