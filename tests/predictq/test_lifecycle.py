@@ -314,3 +314,31 @@ def test_decisions_show_in_metrics(client, services) -> None:
     assert 'predictq_model_shadow{model="language",version="bbbbbbbbbbbb"} 1.0' in text
     assert 'predictq_model_decisions{model="language"} 2.0' in text
     assert client.get("/v1/models").get_json()["models"][0]["shadow"] == "bbbbbbbbbbbb"
+
+
+def test_learning_runs_once_per_threshold_and_promotes_only_when_enabled(
+        lc_settings, services, versions) -> None:
+    from models.artifacts import versions as folder_versions
+    from predictq.lifecycle.learning import LearningTask
+
+    folder, v1, _, _ = versions
+    store = services.store
+    tids = [done_job(store, text, label, v1) for label, text in TEXTS.items()]
+    for tid, label in zip(tids[:3], TEXTS, strict=False):
+        store.models.put_feedback(_truth(store.get(tid), label))
+    before = {m.version for m in folder_versions(folder, "language")}
+    task = LearningTask(lc_settings.replace(learn_every=4, learn_auto_promote=True), store)
+    task()  # 3 labels: below the threshold
+    assert {m.version for m in folder_versions(folder, "language")} == before
+    store.models.put_feedback(_truth(store.get(tids[3]), "fr"))
+    task()
+    task()  # the same threshold again: claimed already, nothing more
+    learned = {m.version for m in folder_versions(folder, "language")} - before
+    assert len(learned) == 1
+    (version,) = learned
+    assert decisions.serving_version(store, folder, "language") == version
+    assert store.models.history("language")[0].reason.startswith("learned from 4 labels")
+    with pytest.raises(InvalidInput, match="cannot learn"):
+        from predictq.lifecycle.learning import learn
+
+        learn(store, folder, "appliance")
