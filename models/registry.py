@@ -58,6 +58,26 @@ def _train_appliance(model_dir: Path, progress: Progress | None = None) -> Manif
     return train(model_dir, progress)
 
 
+def _language_heldout() -> tuple[list[dict[str, Any]], list[str]]:
+    from models.language.learn import heldout
+
+    return heldout()
+
+
+def _language_learn(
+    estimator: Any, inputs: Sequence[dict[str, Any]], labels: Sequence[str]
+) -> Any:
+    from models.language.learn import learn
+
+    return learn(estimator, [item["text"] for item in inputs], labels)
+
+
+def _appliance_heldout() -> tuple[list[dict[str, Any]], list[str]]:
+    from models.appliance.heldout import heldout
+
+    return heldout()
+
+
 def _train_anomaly(model_dir: Path, progress: Progress | None = None) -> Manifest:
     from models.anomaly.train import train
 
@@ -80,6 +100,8 @@ REGISTRY: dict[str, ModelSpec] = {
             predict=language_model.predict,
             train=_train_language,
             labels=tuple(sorted(LANGUAGE_NAMES)),
+            heldout=_language_heldout,
+            learn=_language_learn,
         ),
         ModelSpec(
             name="appliance",
@@ -93,6 +115,7 @@ REGISTRY: dict[str, ModelSpec] = {
             predict=appliance_model.predict,
             train=_train_appliance,
             labels=APPLIANCE_CODES,
+            heldout=_appliance_heldout,
         ),
         ModelSpec(
             name="anomaly",
