@@ -277,7 +277,7 @@ def test_a_version_1_file_is_migrated_and_keeps_its_jobs(tmp_path) -> None:
     fresh = tmp_path / "fresh.db"
     SqliteStore(fresh).ping()
     assert _schema(path) == _schema(fresh)  # same columns, same indexes, same version
-    assert _schema(path)[2] == SCHEMA_VERSION == 3
+    assert _schema(path)[2] == SCHEMA_VERSION == 4
 
 
 def test_a_version_2_file_gains_the_sensor_tables_and_keeps_its_jobs(tmp_path) -> None:
@@ -312,6 +312,30 @@ def test_a_version_2_file_gains_the_sensor_tables_and_keeps_its_jobs(tmp_path) -
 
     assert tables(path) == tables(fresh)
     assert all(tables(path))
+
+
+def test_a_version_3_file_gains_the_model_lifecycle_tables_and_keeps_its_data(
+        tmp_path) -> None:
+    path = tmp_path / "old.db"
+    _version_1_file(path)
+    raw = sqlite3.connect(path)
+    for step in (1, 2):  # version 3: jobs with attempts and the sensor tables
+        for statement in MIGRATIONS[step]:
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 3")
+    raw.commit()
+    assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'feedback'"
+                       ).fetchone() == (0,)
+    raw.close()
+
+    store = SqliteStore(path)
+    assert store.get("old-done").result == {"label": "en"}
+    assert store.models.serving() == {}
+    assert store.models.prediction_counts("language")[0].version == "v1"
+    store.close()
+    fresh = tmp_path / "fresh.db"
+    SqliteStore(fresh).ping()
+    assert _schema(path) == _schema(fresh)
 
 
 def test_an_upgrade_that_lost_the_race_changes_nothing(tmp_path) -> None:
