@@ -20,3 +20,7 @@ def json_body() -> Any:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # The parser recurses once per nesting level; a body of a few hundred kilobytes
+        # of brackets exhausts the stack. No input we accept nests more than a few levels.
+        raise InvalidRequest("request body is nested too deeply to parse") from None

@@ -44,6 +44,8 @@ def score_lines(settings: Settings, model: str, lines: Iterable[str],
             inputs.append(spec.validate(raw, max_chars=settings.max_text_chars))
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {number}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError(f"line {number}: not valid JSON (nested too deeply)") from None
         except InvalidModelInput as exc:
             raise ValueError(f"line {number}: {exc}") from None
     loaded = LoadedModel.load(settings.resolved_model_dir, model, _serving(settings, model))

@@ -118,6 +118,26 @@ def test_malformed_json_is_400(client, services):
     assert stored_count(services) == 0
 
 
+@pytest.mark.parametrize("path", ["/v1/predictions", "/v1/predictions/batch"])
+def test_json_nested_too_deeply_is_400_not_500(client, services, path):
+    # The standard parser recurses per level: 100,000 levels once made a RecursionError
+    # and a 500 (issue 13).
+    deep = "[" * 100_000 + "]" * 100_000
+    r = client.post(path, data=f'{{"model": "language", "input": {deep}}}',
+                    content_type="application/json", headers={"Idempotency-Key": "deep"})
+    assert r.status_code == 400, r.get_json()
+    error = r.get_json()["error"]
+    assert error["code"] == "invalid_request" and "nested" in error["message"]
+    assert stored_count(services) == 0
+
+
+def test_feedback_nested_too_deeply_is_400(client):
+    deep = "[" * 100_000 + "]" * 100_000
+    r = client.post("/v1/predictions/nope/feedback", data=f'{{"label": {deep}}}',
+                    content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_request"
+
+
 def test_wrong_content_type_is_415(client, services):
     r = client.post("/v1/predictions", data="model=language", content_type="text/plain")
     assert r.status_code == 415

@@ -113,6 +113,15 @@ def test_malformed_json_and_content_type(client, services) -> None:
     assert services.store.sensors.sensor("plug-1") is None
 
 
+def test_readings_nested_too_deeply_are_400(client, services) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    r = client.post("/v1/sensors/plug-1/readings", data=f'{{"readings": {deep}}}',
+                    content_type="application/json")
+    assert r.status_code == 400, r.json
+    assert r.json["error"]["code"] == "invalid_request"
+    assert services.store.sensors.sensor("plug-1") is None
+
+
 def test_a_bad_sensor_id_is_refused(client, services) -> None:
     assert post(client, "-plug", series(0, 2)).status_code == 422
     assert post(client, "x" * 201, series(0, 2)).status_code == 422

@@ -44,6 +44,7 @@ def test_predict_reads_stdin(env):
     ("not json", "line 2: not valid JSON"),
     ('{"text": ""}', "line 2: "),
     ('{"txt": "hello"}', "line 2: "),
+    ("[" * 100_000 + "]" * 100_000, "line 2: not valid JSON (nested too deeply)"),
 ])
 def test_predict_names_the_bad_line_and_prints_nothing(env, line, message):
     result = run(["predict", "-m", "language", "-"], env, input=f'{{"text": "ok"}}\n{line}\n')

@@ -99,6 +99,23 @@ def test_undecodable_messages_are_rejected_without_blocking_the_queue(services, 
 
 
 
+def test_a_message_nested_too_deeply_is_dead_lettered_not_a_crash(services, settings):
+    # The JSON decoder's RecursionError is a decode error like any other (issue 13).
+    queue = queue_for(settings, "text")
+    deep = "[" * 100_000 + "]" * 100_000
+    with connect(settings) as conn:
+        Producer(conn.channel()).publish(
+            f'{{"tracking_id": "x", "model": "language", "input": {deep}}}',
+            exchange=queue.exchange, routing_key="text", content_type="application/json",
+            content_encoding="utf-8", declare=[queue])
+    jobs = submit(services, ["Hyvää huomenta kaikille!"])
+    assert drain(settings, 1) == 1
+    assert services.store.get(jobs[0].tracking_id).status is Status.DONE
+    assert depth(settings) == 0
+    (dead,) = services.publisher.stats(["dead"])
+    assert dead.depth == 1
+
+
 def test_graceful_stop_on_the_embedded_transport_loses_nothing(services, settings):
     embedded = settings.replace(broker_url="")
     submit(Services.build(embedded, store=services.store), [f"Zin {i}." for i in range(60)])
