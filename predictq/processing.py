@@ -8,6 +8,7 @@ and the unit tests.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -128,6 +129,7 @@ class BatchProcessor:
         else:
             outcomes = [Outcome(tid, Status.DONE, result=res, model_version=loaded.version)
                         for (tid, _), res in zip(group, results, strict=True)]
+        outcomes = [_json_safe(outcome) for outcome in outcomes]
         if self.on_predicted is not None:
             self.on_predicted(loaded, group, outcomes)
         return outcomes
@@ -156,6 +158,33 @@ class BatchProcessor:
             latency = now - created if isinstance(created, int | float) else 0.0
             recorded.append((str(body.get("model")), outcome.status, latency))
         metrics.record_outcomes(recorded)
+
+
+def _json_safe(outcome: Outcome) -> Outcome:
+    """A result holding NaN or infinity fails its job instead of being written.
+
+    Neither is JSON: the store would keep a document that the browser's JSON.parse, and
+    most clients, refuse whole (issue 13: an anomaly score of NaN). The models are meant
+    never to produce one; this is the boundary that holds if one does.
+    """
+    if outcome.result is None or _finite(outcome.result):
+        return outcome
+    log.warning("%s: the model's result holds a NaN or infinity; failing the job",
+                outcome.tracking_id)
+    return Outcome(outcome.tracking_id, Status.FAILED,
+                   error="prediction failed: the model's result holds a number that is not "
+                         "finite (NaN or infinity), which JSON cannot carry",
+                   model_version=outcome.model_version)
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):  # numpy's float64 too
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
 
 
 def _malformed(d: Delivery) -> str | None:

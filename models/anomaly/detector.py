@@ -25,9 +25,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from models.sensor.scaling import rescaled
+
 _CHUNK = 2048  # query rows per distance block: bounds memory at CHUNK x library floats
 # Per unit of sqrt(length); real training data sits well above it (0.05 to 0.4 here).
 _MIN_THRESHOLD = 0.02
+_TINY = float(np.finfo(np.float64).tiny)  # the smallest normal float
 
 
 class SubsequenceNovelty(BaseEstimator):
@@ -95,12 +98,23 @@ class SubsequenceNovelty(BaseEstimator):
 
 
 def _subsequences(x: np.ndarray, m: int, std_floor: float) -> np.ndarray:
+    # Readings like 1e308 overflowed the mean and the squares and made every score NaN;
+    # a window is z-normalised anyway, so scaling it changes no shape (sensor.scaling).
+    x = rescaled(x)
     windows = np.lib.stride_tricks.sliding_window_view(x, m)
     centred = windows - windows.mean(axis=1, keepdims=True)
     q75, q25 = np.percentile(x, [75, 25])
     scale = (q75 - q25) or float(np.std(x)) or 1.0
-    std = np.maximum(centred.std(axis=1, keepdims=True), std_floor * scale)
-    return centred / std
+    # A window spread over 1e-320 has a floor of 0 (0.05 x a subnormal), and 0 / 0 is NaN.
+    floor = max(std_floor * scale, _TINY)
+    std = np.maximum(centred.std(axis=1, keepdims=True), floor)
+    z = centred / std
+    # No z-normalised value of m readings exceeds sqrt(m - 1), so this changes nothing
+    # computed exactly; it bounds what a vanished variance blew up (a hostile window:
+    # readings of 1e-160 among readings whose quartiles differ by 1e-320), so no
+    # distance below can overflow.
+    bound = float(np.sqrt(m))
+    return np.clip(z, -bound, bound, out=z)
 
 
 def _nearest(queries: np.ndarray, library: np.ndarray, exclusion: int = 0) -> np.ndarray:

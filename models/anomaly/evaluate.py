@@ -118,6 +118,10 @@ The baseline is the seed's rule: a reading more than {SIGMAS:g} σ from the mean
 - Windows are scored on their own: readings near a window's edges are seen in less
   context and are a little more likely to be flagged. The evaluation windows are
   {EVAL_WINDOW} readings.
+- Readings of any finite size are scored as their shape deserves: a window whose largest
+  reading is beyond 2^100 (or, not zero, below 2^-100) is first scaled by a power of two,
+  which is exact and which the z-normalisation undoes, so all-1e308 scores like any flat
+  line instead of NaN. NaN and infinity are refused (422); a score is always finite.
 """
 
 

@@ -130,6 +130,10 @@ once, by hand: aeon is not a dependency).
 - Shorter or longer windows are stretched to the training duration: the model assumes a
   window covers about as much time as an ACSF1 signature.
 - Confidence is the trees' vote share, not a calibrated probability.
+- Readings of any finite size give the answer of the same shape in sane units: a window
+  whose largest reading is beyond 2^100 (or, not zero, below 2^-100) is first scaled by
+  a power of two, exactly, before resampling (near 1e308 it overflowed and looked flat).
+  NaN and infinity are refused (422).
 """
 
 

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from models.sensor.scaling import rescaled
+
 
 class FrameResampler(TransformerMixin, BaseEstimator):
     """Windows of whole frames → (n, channels * steps), resampled and z-normalised."""
@@ -39,7 +41,9 @@ class FrameResampler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
-        rows = [np.asarray(row, dtype=np.float64) for row in X]
+        # Scaled first when huge or tiny (sensor.scaling): resampling 1e308s overflowed
+        # and the z-normalisation below saw a flat line. Exact, and the z-scores undo it.
+        rows = [rescaled(np.asarray(row, dtype=np.float64)) for row in X]
         out = np.empty((len(rows), self.channels * self.steps))
         by_length: dict[int, list[int]] = defaultdict(list)
         for i, row in enumerate(rows):

@@ -131,6 +131,25 @@ def test_nan_in_the_json_text_is_422(client, services):
     assert stored_count(services) == 0
 
 
+def test_windows_of_huge_readings_get_finite_json_results(client, settings):
+    # All 1e308 once scored NaN: the result was not JSON (issue 13).
+    sign = np.where(np.arange(1460) % 3, 1.0, -1.0)
+    windows = [("anomaly", np.full(1024, 1e308)), ("anomaly", sign[:1024] * 1e308),
+               ("appliance", np.full(1460, 1e308)), ("appliance", sign * 1e308),
+               ("anomaly", np.sin(np.arange(1024) / 5) * 1e-310)]
+    ids = [post(client, {"model": model, "input": event(readings)}).get_json()["tracking_id"]
+           for model, readings in windows]
+    assert drain(settings, len(ids)) == len(ids)
+    for tid in ids:
+        r = client.get(f"/v1/predictions/{tid}")
+        job = json.loads(r.get_data(as_text=True), parse_constant=_refuse)  # strict JSON
+        assert job["status"] == "done", job
+
+
+def _refuse(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
 def test_one_bad_window_rejects_the_whole_batch(client, services, acsf1_test):
     good = event(acsf1_test.X[0])
     r = post(client, {"model": "appliance", "inputs": [good, event(range(1461))]},

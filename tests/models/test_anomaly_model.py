@@ -76,6 +76,27 @@ def test_batch_equals_one_by_one(anomaly_model: LoadedModel, series: dict) -> No
     assert batch == singles
 
 
+@pytest.mark.parametrize("readings", [
+    np.full(1024, 1e308), np.full(1024, np.finfo(float).max),
+    np.where(np.arange(1024) % 2, 1e308, -1e308), np.where(np.arange(1024) % 5, 1e308, 0.0),
+    np.full(1024, 5e-324), np.where(np.arange(1024) % 2, 5e-324, 0.0) + (np.arange(1024) > 1000),
+], ids=["1e308", "max", "alternating", "with-zeros", "subnormal", "subnormal-quartiles"])
+def test_extreme_finite_readings_score_a_finite_number(anomaly_model: LoadedModel,
+                                                       readings: np.ndarray) -> None:
+    # All 1e308 overflowed the normalisation and scored NaN, which is not JSON (issue 13).
+    (result,) = anomaly_model.predict([event(readings)])
+    assert np.isfinite(result["score"]) and result["score"] >= 0
+
+
+def test_a_window_scores_the_same_in_any_unit(anomaly_model: LoadedModel,
+                                              series: dict) -> None:
+    # Powers of two scale exactly, so huge and tiny units must give identical answers.
+    x = series["mitdb"].values[6800:7500]
+    expected = anomaly_model.predict([event(x)])
+    for factor in (2.0**900, 2.0**-900, 2.0**-1040):
+        assert anomaly_model.predict([event(x * factor)]) == expected
+
+
 def test_manifest_beats_the_z_score_on_held_out_data(trained_sensor: dict[str, Manifest]) -> None:
     metrics = trained_sensor["anomaly"].metrics
 

@@ -88,6 +88,17 @@ def test_raw_units_give_the_same_answer(appliance_model: LoadedModel,
     assert [r["label"] for r in watts] == [r["label"] for r in normalised]
 
 
+def test_huge_and_tiny_units_give_the_same_answer(appliance_model: LoadedModel,
+                                                   test_split: data.Split) -> None:
+    # Readings near 1e308 overflowed the resampling and z-normalisation and were
+    # classified as a flat line (issue 13); powers of two scale exactly.
+    expected = appliance_model.predict(events(test_split.X[:10]))
+    for factor in (2.0**1000, 2.0**-1000):
+        assert appliance_model.predict(events(test_split.X[:10] * factor)) == expected
+    (flat,) = appliance_model.predict(events(np.full((1, 1460), 1e308)))
+    assert flat == appliance_model.predict(events(np.ones((1, 1460))))[0]
+
+
 def test_manifest_carries_provenance_and_metrics(trained_sensor: dict[str, Manifest]) -> None:
     manifest = trained_sensor["appliance"]
 

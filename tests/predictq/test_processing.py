@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 
+import numpy as np
 import pytest
 
 from predictq.jobs import Job, Status
@@ -22,7 +24,13 @@ class FakeModel:
         self.calls.append(len(inputs))
         if any(i["text"] == self.poison for i in inputs):
             raise RuntimeError("cannot score this")
-        return [{"label": "xx", "length": len(i["text"])} for i in inputs]
+        return [{"label": "xx", "length": len(i["text"])} | NON_FINITE.get(i["text"], {})
+                for i in inputs]
+
+
+# Inputs this stand-in answers with a number JSON cannot carry.
+NON_FINITE = {"nan": {"score": float("nan")}, "inf": {"scores": {"a": [1.0, float("-inf")]}},
+              "np": {"score": np.float64("nan")}}
 
 
 @pytest.fixture
@@ -130,3 +138,16 @@ def test_a_model_that_cannot_load_fails_the_jobs_with_the_reason(store):
     BatchProcessor(store, missing).process([body(jobs[0])])
     job = store.get(jobs[0].tracking_id)
     assert job.status is Status.FAILED and "no artifact" in job.error
+
+
+def test_a_result_holding_nan_or_infinity_fails_its_job_not_the_batch(store):
+    # NaN is not JSON: written as a result it made the job unreadable to strict clients.
+    jobs = queued(store, ["ok", "nan", "inf", "np"])
+    BatchProcessor(store, lambda name: FakeModel()).process([body(j) for j in jobs])
+    first, *bad = [store.get(j.tracking_id) for j in jobs]
+    assert first.status is Status.DONE and first.result == {"label": "xx", "length": 2}
+    for job in bad:
+        assert job.status is Status.FAILED and job.result is None
+        assert "not finite (NaN or infinity)" in job.error
+        assert job.model_version == "abc123abc123"
+        json.dumps(job.to_public(), allow_nan=False)  # what GET /v1/predictions/<id> sends
