@@ -10,6 +10,19 @@ from models.language.metrics import CONFIDENT, expected_calibration_error
 
 SHORT = 60
 DETECTORS = ("predictq", "lingua", "py3langid")
+# A link, not the figures: LEARNING.md is written by learn_demo.py, which trains and
+# learns on its own, so the two documents are regenerated independently.
+LEARNING_SECTION = (
+    "## Learning from feedback",
+    "",
+    "The model can learn from feedback (a text and its true label) without retraining: "
+    "`models/language/learn.py` adds the texts' counts to the naive Bayes table the "
+    "artifact came from. What that gains on unseen text of the confused pairs, what it "
+    "costs on the held-out split, how the weight of a feedback text was chosen, and what "
+    "a lying client can do: [LEARNING.md](LEARNING.md), written by "
+    "`python -m models.language.learn_demo`.",
+    "",
+)
 HARD_GROUPS = (
     ("nb", "da", "sv"),
     ("hr", "sr"),
@@ -304,5 +317,6 @@ def render(results: dict[str, Any], facts: dict[str, Any]) -> str:
         "- Texts mixing languages get one label. Very short inputs (one or two words) are "
         "often ambiguous; their confidence says so.",
         "",
+        *LEARNING_SECTION,
     ]
     return "\n".join(out)
