@@ -7,6 +7,7 @@ from typing import Any
 
 from models.language.languages import CORE, NAMES
 from models.language.metrics import CONFIDENT, expected_calibration_error
+from models.language.undetermined import CARD_SECTION as UNDETERMINED_SECTION
 
 SHORT = 60
 DETECTORS = ("predictq", "lingua", "py3langid")
@@ -178,6 +179,7 @@ def render(results: dict[str, Any], facts: dict[str, Any]) -> str:
         "",
         *calibration_lines(results),
         "",
+        *UNDETERMINED_SECTION,
         "## Cost",
         "",
         "| | |",

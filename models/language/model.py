@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from models.errors import InvalidModelInput
+from models.language import undetermined
 from models.language.languages import name_of
 from models.language.scoring import score
 from models.language.text import normalise
@@ -36,14 +37,15 @@ def predict(estimator: Any, inputs: Sequence[dict[str, Any]]) -> list[dict[str, 
         return []
     # Normalising again is cheap and makes inputs that skipped validate() safe too.
     texts = [normalise(item["text"]) for item in inputs]
-    scores = score(estimator, texts)
-    results = []
-    for label, confidence in zip(scores.best, scores.confidence, strict=True):
-        results.append(
-            {
-                "label": label,
-                "name": name_of(label),
-                "confidence": min(1.0, max(0.0, float(confidence))),
-            }
-        )
+    # A text without letters is not scored (undetermined.py); scoring is row by row, so
+    # leaving it out changes nothing for its neighbours in the batch.
+    results = [undetermined.result() for _ in texts]
+    scored = [i for i, text in enumerate(texts) if undetermined.has_letters(text)]
+    scores = score(estimator, [texts[i] for i in scored])
+    for i, label, confidence in zip(scored, scores.best, scores.confidence, strict=True):
+        results[i] = {
+            "label": label,
+            "name": name_of(label),
+            "confidence": min(1.0, max(0.0, float(confidence))),
+        }
     return results

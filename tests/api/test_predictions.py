@@ -68,6 +68,15 @@ def test_poll_shows_queued_then_done_with_the_right_language(client, settings):
                             "model_version", "created_at", "updated_at"}
 
 
+def test_a_text_without_letters_is_done_as_undetermined(client, settings):
+    # Not a confident-looking "zh" (issue 13); the rule is models/language/undetermined.py.
+    tid = post(client, {"model": "language", "input": {"text": "😀😀😀"}}).get_json()["tracking_id"]
+    assert drain(settings, 1) == 1
+    job = client.get(f"/v1/predictions/{tid}").get_json()
+    assert job["status"] == "done"
+    assert job["result"] == {"label": "und", "name": "Undetermined", "confidence": 0.0}
+
+
 def test_batch_returns_one_id_per_input_in_order(client, services, settings):
     texts = list(SENTENCES.values())
     r = post(client, {"model": "language", "inputs": [{"text": t} for t in texts]},

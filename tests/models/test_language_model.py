@@ -10,6 +10,7 @@ import pytest
 from models.language.languages import CORE, NAMES
 from models.language.train import STAGES
 from models.loading import LoadedModel
+from models.registry import get_spec
 
 # Written by hand for these tests, not taken from any training or test source: everyday
 # sentences of the kind people type, one or two per language.
@@ -140,11 +141,38 @@ def test_decomposed_unicode_predicts_like_composed(
         assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-9)
 
 
-def test_text_without_letters_gets_a_low_confidence(language_model: LoadedModel) -> None:
-    (result,) = language_model.predict([{"text": "12345 !!! 678"}])
+@pytest.mark.parametrize("text", ["😀😀😀", "12345 678", "!!! ???", "12345 !!! 678",
+                                  "½ ² Ⅻ ١٢٣", "— … © ™ ✓", "\u0301\u0308"])
+def test_text_without_letters_is_undetermined(language_model: LoadedModel, text: str) -> None:
+    # Once a confident-looking "zh" or "he" (issue 13); the rule is in undetermined.py.
+    (result,) = language_model.predict([{"text": text}])
 
-    assert result["label"] in NAMES
-    assert result["confidence"] < 0.5
+    assert result == {"label": "und", "name": "Undetermined", "confidence": 0.0}
+
+
+@pytest.mark.parametrize(("text", "label"), [("日本", "ja"), ("ไทย", "th"), ("한", "ko"),
+                                             ("ー", "ja"), ("Ωμέγα 123", "el")])
+def test_one_letter_of_any_script_is_classified(language_model: LoadedModel, text: str,
+                                                label: str) -> None:
+    # Han, kana, Hangul and Thai are letters (category Lo), not symbols.
+    (result,) = language_model.predict([{"text": text}])
+
+    assert result["label"] == label and result["label"] in NAMES
+
+
+def test_undetermined_texts_leave_their_batch_neighbours_alone(
+    language_model: LoadedModel, results: list[dict]
+) -> None:
+    mixed = [INPUTS[0], {"text": "123"}, *INPUTS[1:4], {"text": "😀"}]
+
+    got = language_model.predict(mixed)
+
+    assert [r["label"] for r in got] == ["sv", "und", *[r["label"] for r in results[1:4]], "und"]
+    assert got[0] == results[0] and got[2:5] == results[1:4]
+
+
+def test_und_is_an_answer_never_a_feedback_label() -> None:
+    assert "und" not in get_spec("language").labels
 
 
 def test_empty_batch(language_model: LoadedModel) -> None:

@@ -40,6 +40,15 @@ def test_predict_reads_stdin(env):
     assert json.loads(result.output)["label"] == "de"
 
 
+def test_predict_says_undetermined_for_a_text_without_letters(env):
+    lines = '{"text": "12345 678"}\n{"text": "Dobrý den, jak se máte?"}\n'
+    result = run(["predict", "-m", "language", "-"], env, input=lines)
+    assert result.exit_code == 0, result.output
+    und, czech = (json.loads(line) for line in result.output.splitlines())
+    assert und == {"label": "und", "name": "Undetermined", "confidence": 0.0}
+    assert czech["label"] == "cs"
+
+
 @pytest.mark.parametrize(("line", "message"), [
     ("not json", "line 2: not valid JSON"),
     ('{"text": ""}', "line 2: "),
