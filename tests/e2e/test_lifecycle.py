@@ -21,11 +21,14 @@ def check(report: lifecycle_scenario.Report) -> None:
     assert len(report.final) == report.submitted  # none lost
     assert report.statuses == {"done": report.submitted}  # none failed
     assert report.learned and report.learned != report.base
-    # Served by the base version, then the learned one, then the base again: each worker
-    # switches on its own poll, so around a switch the two may alternate briefly.
+    # Served by the base version, then the learned one, then the base again. Each worker
+    # switches on its own poll, so around a switch the two alternate briefly and the
+    # very last result may still come from a worker that has not polled yet: asserted
+    # is that the base version answered again after the learned one, not the last word.
     order = report.versions_in_order
-    assert order[0] == report.base and order[-1] == report.base
-    assert report.learned in order and set(order) == {report.base, report.learned}
+    assert order[0] == report.base and set(order) == {report.base, report.learned}
+    first_learned = order.index(report.learned)
+    assert report.base in order[first_learned:]
     assert report.shadow["compared"] >= 40 and report.shadow["with_feedback"] > 0
     assert report.shadow["agreement"] is not None
 
