@@ -172,6 +172,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         oldest = "-" if q["oldest_age_seconds"] is None else f"{q['oldest_age_seconds']:.1f}s"
         click.echo(f"{q['queue']:<22}{q['depth']:>8}{q['consumers']:>11}"
                    f"{q['publish_rate']:>9.2f}{q['ack_rate']:>9.2f}{oldest:>10}")
+    for q in report:
+        for name, error in q.get("unavailable_models", {}).items():
+            click.echo(f"model {name} unavailable: {error}")
     click.echo(f"dead letters: {dead['depth']} in {dead['queue']}")
     click.echo(f"streams: {streams['sensors']} sensors, {streams['depth']} wake-ups waiting "
                f"in {len(streams['partitions'])} partitions, {streams['consumers']} stream "

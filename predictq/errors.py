@@ -99,6 +99,13 @@ class BrokerUnavailable(ServiceUnavailable):
     code = "broker_unavailable"
 
 
+class ModelUnavailable(ServiceUnavailable):
+    """No artifact for the model where this process can see artifacts: no worker could
+    answer the submission, so it is refused rather than left to wait (issue 13)."""
+
+    code = "model_unavailable"
+
+
 class ArtifactError(PredictqError):
     """A model artifact is missing, unreadable or does not match its manifest."""
 

@@ -17,7 +17,15 @@ from typing import Any
 
 from models.errors import InvalidModelInput, UnknownModelName
 from models.registry import ModelSpec, get_spec
-from predictq.errors import BrokerUnavailable, InvalidInput, InvalidRequest, NotFound, UnknownModel
+from predictq.availability import ArtifactCheck
+from predictq.errors import (
+    BrokerUnavailable,
+    InvalidInput,
+    InvalidRequest,
+    ModelUnavailable,
+    NotFound,
+    UnknownModel,
+)
 from predictq.jobs import Job
 from predictq.messaging import Publisher
 from predictq.publish_marks import PublishedMarks
@@ -33,6 +41,7 @@ class Intake:
         self.store = store
         self.publisher = publisher
         self.marks: PublishedMarks[str] = PublishedMarks(store.mark_published)
+        self.artifacts = ArtifactCheck(settings.resolved_model_dir)
 
     def submit(self, body: Any, idempotency_key: str | None = None) -> Job:
         """Validate, store and publish one submission; return its job."""
@@ -84,6 +93,9 @@ class Intake:
             spec = get_spec(name)
         except UnknownModelName:
             raise UnknownModel(f"unknown model {name!r}") from None
+        problem = self.artifacts.problem(spec.name)
+        if problem is not None:
+            raise ModelUnavailable(problem)
         field = "inputs" if many else "input"
         extra = set(body) - {"model", field}
         if extra:

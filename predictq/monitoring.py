@@ -8,9 +8,10 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 
-from models.artifacts import read_manifest
+from models.artifacts import available, read_manifest
 from models.errors import ModelError
 from models.registry import REGISTRY
+from predictq import presence
 from predictq.errors import PredictqError
 from predictq.jobs import Status
 from predictq.messaging import DEAD_LETTER_FAMILY, FAMILIES
@@ -28,6 +29,7 @@ def queue_report(services: Services) -> list[dict[str, Any]]:
     for spec in REGISTRY.values():
         models_by_family[spec.family].append(spec.name)
     report = []
+    models = model_health(services)
     for stats, family in zip(services.publisher.stats(FAMILIES), FAMILIES, strict=True):
         names = models_by_family.get(family, [])
         oldest = [t for name in names
@@ -43,6 +45,10 @@ def queue_report(services: Services) -> list[dict[str, Any]]:
             "publish_rate": round(created / RATE_WINDOW_S, 3),
             "ack_rate": round(finished / RATE_WINDOW_S, 3),
             "oldest_age_seconds": round(now - min(oldest), 3) if oldest else None,
+            # Models of this queue that cannot be served (no artifact here, or a worker
+            # that cannot load one): their messages wait, and the API refuses new ones.
+            "unavailable_models": {name: models[name]["error"] for name in names
+                                   if not models[name]["ok"]},
         })
     return report
 
@@ -91,6 +97,31 @@ def model_report(services: Services) -> list[dict[str, Any]]:
     return out
 
 
+def model_health(services: Services) -> dict[str, dict[str, Any]]:
+    """Per model: `ok`, or the `error` that stops it being served — no artifact in the
+    folder this process sees (the API then refuses it with 503), or workers that cannot
+    load it (their ids in `workers_unable`; reported by workers on the embedded
+    transport only: on RabbitMQ such a worker shows as a consumer its queue lacks)."""
+    model_dir = services.settings.resolved_model_dir
+    beats = presence.reports(services.settings)
+    out: dict[str, dict[str, Any]] = {}
+    for spec in REGISTRY.values():
+        unable = {b["worker"]: str(b["unavailable"][spec.name]) for b in beats
+                  if isinstance(b.get("unavailable"), dict) and spec.name in b["unavailable"]}
+        entry: dict[str, Any] = {"ok": True}
+        if not available(model_dir, spec.name):
+            entry = {"ok": False, "error": f"no artifact in {model_dir} (run `predictq "
+                                          f"train {spec.name}`)"}
+        elif unable:
+            worker, reason = sorted(unable.items())[0]
+            entry = {"ok": False, "error": f"{len(unable)} worker(s) cannot load it "
+                                          f"({worker}: {reason})"}
+        if unable:
+            entry["workers_unable"] = sorted(unable)
+        out[spec.name] = entry
+    return out
+
+
 def health(services: Services) -> tuple[bool, dict[str, Any]]:
     checks: dict[str, Any] = {}
     for name, probe in (("store", services.store.ping), ("broker", services.publisher.ping)):
@@ -100,7 +131,10 @@ def health(services: Services) -> tuple[bool, dict[str, Any]]:
         except PredictqError as exc:
             checks[name] = {"ok": False, "error": exc.message}
     ok = all(c["ok"] for c in checks.values())
-    return ok, {"status": "ok" if ok else "degraded", **checks}
+    # Reported, not part of `ok`: a missing model is not this process failing (restarting
+    # it creates no artifact), and a deployment may serve only some models.
+    return ok, {"status": "ok" if ok else "degraded", **checks,
+                "models": model_health(services)}
 
 
 class StoreCollector:

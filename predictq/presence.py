@@ -14,8 +14,9 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from predictq.settings import Settings
 
@@ -71,13 +72,17 @@ def _folder(settings: Settings) -> Path:
     return settings.queue_dir / "consumers"
 
 
-def beat(settings: Settings, worker_id: str, families: Iterable[str]) -> None:
+def beat(settings: Settings, worker_id: str, families: Iterable[str],
+         unavailable: Mapping[str, str] | None = None) -> None:
+    """`families`: the queues this worker consumes; `unavailable`: the models it cannot
+    load (model -> why), which the API reports in /healthz and /v1/queue."""
     if not settings.uses_embedded_broker:
         return
     folder = _folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{worker_id}.tmp"
-    tmp.write_text(json.dumps({"families": list(families), "pid": os.getpid()}))
+    tmp.write_text(json.dumps({"families": list(families), "pid": os.getpid(),
+                               "unavailable": dict(unavailable or {})}))
     os.replace(tmp, folder / f"{worker_id}.json")
 
 
@@ -88,17 +93,24 @@ def leave(settings: Settings, worker_id: str) -> None:
 
 def count(settings: Settings, family: str) -> int:
     """Workers on the embedded transport that beat recently and consume `family`."""
+    return sum(1 for beat in reports(settings) if family in beat.get("families", ()))
+
+
+def reports(settings: Settings) -> list[dict[str, Any]]:
+    """What each worker on the embedded transport said in its latest fresh beat, with
+    its id as `worker`. Empty on AMQP, where workers do not beat (RabbitMQ counts them)."""
     folder = _folder(settings)
     if not folder.is_dir():
-        return 0
+        return []
     now = time.time()
-    n = 0
+    out = []
     for path in folder.glob("*.json"):
         try:
             if now - path.stat().st_mtime > STALE_AFTER_S:
                 continue
-            if family in json.loads(path.read_text())["families"]:
-                n += 1
-        except (OSError, ValueError, KeyError):
+            beat = json.loads(path.read_text())
+        except (OSError, ValueError):
             continue  # a file being replaced or removed right now
-    return n
+        if isinstance(beat, dict):
+            out.append({**beat, "worker": path.stem})
+    return out

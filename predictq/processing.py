@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.loading import LoadedModel
+from models.registry import REGISTRY
 from predictq import metrics
 from predictq.jobs import Outcome, Status
 from predictq.store import Store
@@ -46,6 +47,9 @@ class Report:
 
     outcomes: list[Outcome] = field(default_factory=list)
     dead: list[Delivery] = field(default_factory=list)  # to the dead-letter queue
+    # For a model this worker cannot load: not attempted, not failed, back to the queue
+    # for a worker that can (issue 13).
+    left: list[Delivery] = field(default_factory=list)
     duplicates: int = 0  # deliveries of jobs already final: acked, not predicted again
     retried: int = 0  # deliveries of jobs seen before (a crash or a requeue)
 
@@ -57,14 +61,18 @@ class BatchProcessor:
     fails alone instead of failing its neighbours. A job delivered before (its worker
     died, or the store refused the result) is predicted on its own, and after
     `max_attempts` deliveries it is failed and dead-lettered, so a job that kills its
-    worker cannot do so forever.
+    worker cannot do so forever. A delivery for a model this worker cannot load is
+    neither attempted nor failed: it is `left` for the consumer to hand back.
     """
 
     def __init__(self, store: Store, load_model: Callable[[str], LoadedModel],
                  max_attempts: int = 5, retry_backoff_s: float = 0.5,
-                 on_predicted: OnPredicted | None = None) -> None:
+                 on_predicted: OnPredicted | None = None,
+                 can_serve: Callable[[str], bool] | None = None) -> None:
         self.store = store
         self.load_model = load_model
+        # Whether this worker can load a model; None: try `load_model`.
+        self.can_serve = can_serve or self._loads
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.on_predicted = on_predicted
@@ -77,10 +85,19 @@ class BatchProcessor:
         """
         report = Report()
         valid: list[Delivery] = []
+        servable: dict[str, bool] = {}
         for d in deliveries:
             problem = _malformed(d)
             if problem is None:
-                valid.append(d)
+                model = d.body["model"]
+                if model not in servable:
+                    servable[model] = self.can_serve(model)
+                if servable[model]:
+                    valid.append(d)
+                else:
+                    # Not marked processing: a delivery another worker can serve must not
+                    # use up the job's attempts here.
+                    report.left.append(d)
                 continue
             log.info("dead-lettering a malformed message: %s", problem)
             report.dead.append(d)
@@ -112,6 +129,14 @@ class BatchProcessor:
             self._record_metrics(report.outcomes, changed, deliveries)
         metrics.record_deliveries(report.duplicates, report.retried, len(report.dead))
         return report
+
+    def _loads(self, model: str) -> bool:
+        try:
+            self.load_model(model)
+        except Exception as exc:
+            log.debug("model %r cannot be loaded here: %s", model, exc)
+            return False
+        return True
 
     def _predict(self, model: str, group: list[tuple[str, dict]]) -> list[Outcome]:
         try:
@@ -195,6 +220,8 @@ def _malformed(d: Delivery) -> str | None:
         return "message has no tracking_id"
     if not isinstance(body.get("model"), str):
         return "message has no model name"
+    if body["model"] not in REGISTRY:
+        return f"unknown model {body['model']!r}"
     if not isinstance(body.get("input"), dict):
         return "message input is not an object"
     return None

@@ -23,12 +23,19 @@ from predictq.lifecycle.serving import ModelServer
 from predictq.processing import BatchProcessor, Delivery
 from predictq.settings import Settings
 from predictq.sweeper import Sweeper
+from worker.availability import ServableModels
 from worker.batcher import MicroBatcher
 from worker.reconnect import consume_until_stopped
 
 log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 1.0
+# How often a worker that cannot serve some model looks again (a `predictq train` may
+# have put the artifact there since).
+RECHECK_S = 5.0
+# After handing back messages it cannot serve, a worker pauses, so that it does not take
+# the same messages again at once while a worker that can serve them waits for them.
+LEFT_PAUSE_S = 1.0
 
 
 class Worker:
@@ -41,6 +48,7 @@ class Worker:
         batch_wait_ms: int | None = None,
         sweeper: Sweeper | None = None,
         model_server: ModelServer | None = None,
+        servable: ServableModels | None = None,
     ) -> None:
         self.settings = settings
         self.processor = processor
@@ -52,7 +60,9 @@ class Worker:
         self.stop_event = threading.Event()
         self.sweeper = sweeper
         self.model_server = model_server
+        self.servable = servable
         self.processed = 0
+        self.left = 0  # deliveries handed back for a model this worker cannot serve
         self.duplicates = 0
         self._producer: Producer | None = None
         self.worker_id = presence.owner_id()
@@ -89,7 +99,8 @@ class Worker:
         channel = connection.channel()
         # Prefetch two batches so the next batch is already local while one is predicted.
         channel.basic_qos(0, max(2 * self.batcher.size, 10), False)
-        queues = [messaging.queue_for(self.settings, f) for f in self.families]
+        families = self.consumed
+        queues = [messaging.queue_for(self.settings, f) for f in families]
         self._producer = Producer(channel)
         consumer = Consumer(
             channel,
@@ -98,24 +109,52 @@ class Worker:
             accept=["json"],
             on_decode_error=self._on_decode_error,
         )
-        log.info("worker %s consuming %s (batch %d, wait %d ms)", self.worker_id,
-                 ", ".join(q.name for q in queues), self.batcher.size,
-                 int(self.batcher.wait_s * 1000))
-        with consumer:
-            last_beat = 0.0
+        if queues:
+            log.info("worker %s consuming %s (batch %d, wait %d ms)", self.worker_id,
+                     ", ".join(q.name for q in queues), self.batcher.size,
+                     int(self.batcher.wait_s * 1000))
+        else:
+            log.error("worker %s can serve no model of %s: consuming nothing until one "
+                      "can be loaded", self.worker_id, ", ".join(self.families))
+        with consumer if queues else contextlib.nullcontext():
+            last_beat = last_check = time.monotonic()
+            presence.beat(self.settings, self.worker_id, families, self._unavailable())
             try:
                 while not self.stop_event.is_set():
-                    if time.monotonic() - last_beat > presence.BEAT_INTERVAL_S:
-                        presence.beat(self.settings, self.worker_id, self.families)
-                        last_beat = time.monotonic()
+                    now = time.monotonic()
+                    if now - last_beat > presence.BEAT_INTERVAL_S:
+                        presence.beat(self.settings, self.worker_id, families,
+                                      self._unavailable())
+                        last_beat = now
+                    if now - last_check > RECHECK_S:
+                        last_check = now
+                        if self._recheck():
+                            break  # subscribe again, to the families it can now serve
                     connection.heartbeat_check()  # AMQP heartbeats; a no-op elsewhere
-                    with contextlib.suppress(TimeoutError):  # nothing arrived: check the batch
-                        connection.drain_events(timeout=self.batcher.time_left(IDLE_WAIT_S))
+                    wait = self.batcher.time_left(IDLE_WAIT_S)
+                    if queues:
+                        with contextlib.suppress(TimeoutError):  # nothing arrived
+                            connection.drain_events(timeout=wait)
+                    else:
+                        self.stop_event.wait(wait)
                     if self.batcher.due():
                         self._flush()
-                self._flush()  # graceful stop: finish what was received
+                self._flush()  # graceful stop, or a resubscription: finish what was received
             finally:
                 presence.leave(self.settings, self.worker_id)
+
+    @property
+    def consumed(self) -> tuple[str, ...]:
+        """The families this worker consumes: those it can serve a model of."""
+        return self.families if self.servable is None else self.servable.consumed
+
+    def _unavailable(self) -> dict[str, str]:
+        return {} if self.servable is None else dict(self.servable.unavailable)
+
+    def _recheck(self) -> bool:
+        if self.servable is None or not self.servable.unavailable:
+            return False
+        return self.servable.check()
 
     def _on_message(self, body: object, message: Message) -> None:
         self.batcher.add(message)
@@ -144,10 +183,23 @@ class Worker:
             for m in messages:
                 m.requeue()
             raise
-        _ack_all(messages)
+        if report.left:
+            # Handed back before the acks: a rejected delivery is no longer outstanding,
+            # so the `multiple` ack below cannot cover it.
+            left = {id(d) for d in report.left}
+            for m, d in zip(messages, deliveries, strict=True):
+                if id(d) in left:
+                    m.requeue()
+            messages = [m for m, d in zip(messages, deliveries, strict=True)
+                        if id(d) not in left]
+            self.left += len(left)
+        if messages:
+            _ack_all(messages)
         metrics.REDELIVERIES.inc(sum(1 for m in messages if m.delivery_info.get("redelivered")))
         self.processed += len(messages)
         self.duplicates += report.duplicates
+        if report.left:
+            self.stop_event.wait(LEFT_PAUSE_S)
 
 
 def _ack_all(messages: Sequence[Message]) -> None:

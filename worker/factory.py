@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from models.artifacts import available
-from models.registry import REGISTRY
 from predictq import messaging
 from predictq.lifecycle.learning import LearningTask
 from predictq.lifecycle.serving import ModelServer
@@ -19,6 +17,7 @@ from predictq.streams.processor import StreamProcessor
 from predictq.streams.sweeping import StreamSweeper
 from predictq.streams.webhook import AlertDeliverer
 from predictq.sweeper import Sweeper
+from worker.availability import ServableModels
 from worker.consumer import Worker
 from worker.streams import StreamConsumer
 
@@ -33,18 +32,21 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
     store = open_store(settings.resolved_store_url)
     server = ModelServer(store, model_dir, poll_s=settings.model_poll_ms / 1000)
     # Load before consuming: unpickling and importing scikit-learn take about a second,
-    # which the first message of each model would otherwise wait for.
-    server.preload(spec.name for spec in REGISTRY.values()
-                   if spec.family in families and available(model_dir, spec.name))
+    # which the first message of each model would otherwise wait for. What cannot load
+    # decides which queues this worker leaves to others (worker.availability).
+    servable = ServableModels(server, families)
+    servable.check()
     processor = BatchProcessor(store, server.model, max_attempts=settings.max_attempts,
-                               on_predicted=ShadowRunner(store, server))
+                               on_predicted=ShadowRunner(store, server),
+                               can_serve=servable.can_serve)
     publisher = Publisher(settings)
     sweeper = (Sweeper(settings, store, publisher,
                        tasks=[StreamSweeper(settings, store, publisher),
                               LearningTask(settings, store)])
                if sweep else None)
     return Worker(settings, processor, families, batch_size=batch_size,
-                  batch_wait_ms=batch_wait_ms, sweeper=sweeper, model_server=server)
+                  batch_wait_ms=batch_wait_ms, sweeper=sweeper, model_server=server,
+                  servable=servable)
 
 
 def create_stream_consumer(settings: Settings, *, batch_size: int | None = None,

@@ -147,6 +147,30 @@ def test_feedback_nested_too_deeply_is_400(client):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_request"
 
 
+@pytest.mark.parametrize("path", ["/v1/predictions", "/v1/predictions/batch"])
+def test_a_model_no_deployment_can_serve_is_503_and_stores_nothing(settings, tmp_path, path):
+    # Accepted once, then failed by every worker (issue 13); the API sees the artifacts.
+    from api.app import create_app
+    from predictq.services import Services
+
+    services = Services.build(settings.replace(model_dir=tmp_path / "no-models"))
+    try:
+        client = create_app(services=services).test_client()
+        body = ({"model": "language", "inputs": [{"text": "hello there"}]}
+                if path.endswith("batch") else {"model": "language", "input": {"text": "hi"}})
+        r = post(client, body, path=path)
+        assert r.status_code == 503
+        error = r.get_json()["error"]
+        assert error["code"] == "model_unavailable"
+        assert "predictq train language" in error["message"]
+        assert stored_count(services) == 0
+        assert post(client, {"model": "nope", "input": {}}, path=path).status_code == 404
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.get_json()["models"]["language"]["ok"] is False
+    finally:
+        services.close()
+
+
 def test_wrong_content_type_is_415(client, services):
     r = client.post("/v1/predictions", data="model=language", content_type="text/plain")
     assert r.status_code == 415

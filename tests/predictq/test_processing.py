@@ -129,15 +129,27 @@ def test_after_max_attempts_a_job_fails_and_is_dead_lettered(store):
     assert model.calls == []
 
 
-def test_a_model_that_cannot_load_fails_the_jobs_with_the_reason(store):
+def test_a_model_that_cannot_load_leaves_the_jobs_for_another_worker(store):
+    # It used to fail them: a worker without the artifact failed every job (issue 13).
     jobs = queued(store, ["x"])
 
     def missing(name):
         raise FileNotFoundError("no artifact")
 
-    BatchProcessor(store, missing).process([body(jobs[0])])
+    report = BatchProcessor(store, missing).process([body(jobs[0])])
     job = store.get(jobs[0].tracking_id)
-    assert job.status is Status.FAILED and "no artifact" in job.error
+    assert job.status is Status.QUEUED and job.attempts == 0 and job.error is None
+    assert [d.tracking_id for d in report.left] == [jobs[0].tracking_id]
+    assert report.dead == [] and report.outcomes == []
+
+
+def test_a_message_for_an_unknown_model_fails_and_is_dead_lettered(store):
+    jobs = queued(store, ["x"])
+    message = Delivery({**body(jobs[0]).body, "model": "no-such-model"})
+    report = BatchProcessor(store, lambda name: FakeModel()).process([message])
+    job = store.get(jobs[0].tracking_id)
+    assert job.status is Status.FAILED and "unknown model 'no-such-model'" in job.error
+    assert report.dead == [message] and report.left == []
 
 
 def test_a_result_holding_nan_or_infinity_fails_its_job_not_the_batch(store):
