@@ -28,7 +28,9 @@ class Settings:
         default=Path("var"),
     )
     broker_url: str = _doc(
-        "Message broker. `amqp://user:pass@host:5672/vhost` for RabbitMQ; empty means the "
+        "Message broker. `amqp://user:pass@host:5672/vhost` for RabbitMQ; several such "
+        "URLs separated by `;` name a cluster's nodes, and a lost connection moves to the "
+        "next (kombu's failover list); empty means the "
         "embedded file-system transport under `<data_dir>/queue`, which needs no server.",
         default="",
     )
@@ -61,6 +63,13 @@ class Settings:
         "Prefix of queue and exchange names; lets several deployments (or test runs) "
         "share one broker without seeing each other's messages.",
         default="predictq",
+    )
+    queue_type: str = _doc(
+        "RabbitMQ queue type of every queue predictq declares (jobs, dead letters, "
+        "stream partitions): `quorum` (replicated across a cluster, the default) or "
+        "`classic` (single node). A queue's type cannot change in place: see "
+        "`predictq queues migrate`. The embedded transport ignores it.",
+        default="quorum",
     )
     sweep_after_s: int = _doc(
         "A job stored but not confirmed published, or left in `processing`, for this "

@@ -5,6 +5,15 @@ One durable direct exchange. Jobs: one durable queue per model family (`<prefix>
 queues `<prefix>.stream.<i>`, each with a single active consumer; a sensor's messages
 always go to the partition its id hashes to, so one worker at a time handles a sensor
 and sees its messages in order.
+
+Queue type (`PREDICTQ_QUEUE_TYPE`): on RabbitMQ every queue is a quorum queue by
+default (replicated with Raft across a cluster's nodes) or a classic one. The store's
+attempt counter (`max_attempts`, predictq.processing) stays the one source of truth for
+giving up on a job: it fails the job with a reason a poller sees, which the broker
+cannot do. A quorum job queue also gets the broker's own `x-delivery-limit` as a
+backstop well above it (`delivery_limit`), dead-lettering at-least-once into the
+dead-letter queue, for a message that somehow escapes the counter. docs/DEPLOYMENT.md
+says why and how existing classic queues move over (`predictq queues migrate`).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from kombu import Exchange, Producer, Queue
 from predictq.embedded import SINGLE_ACTIVE
 from predictq.settings import Settings
 
+QUEUE_TYPES = ("classic", "quorum")
 FAMILIES = ("text", "sensor")
 DEAD_LETTER_FAMILY = "dead"  # routing key and queue suffix of the dead-letter queue
 STREAM_FAMILY = "stream"  # the prefix of the partitions' routing keys and queue names
@@ -30,17 +40,56 @@ def queue_name(settings: Settings, family: str) -> str:
     return f"{settings.queue_prefix}.{family}"
 
 
+def queue_type(settings: Settings) -> str:
+    """The queue type in force: the setting on RabbitMQ; `classic` (no arguments) for
+    the embedded transport, which has one kind of queue."""
+    if settings.queue_type not in QUEUE_TYPES:
+        raise ValueError(f"PREDICTQ_QUEUE_TYPE={settings.queue_type!r}: expected one of "
+                         f"{', '.join(QUEUE_TYPES)}")
+    return "classic" if settings.uses_embedded_broker else settings.queue_type
+
+
+def delivery_limit(settings: Settings) -> int:
+    """The broker's backstop on redeliveries of one message: far enough above
+    `max_attempts` that the store's counter always acts first (the worker dead-letters
+    after max_attempts deliveries; a broker count only grows when a consumer's
+    connection drops or it requeues), and finite, so a message that loops without
+    reaching the counter cannot loop forever."""
+    return max(4 * settings.max_attempts, 20)
+
+
+def type_arguments(settings: Settings, *, backstop: bool = False) -> dict[str, Any]:
+    """The `x-` arguments every declaration of a queue must repeat (RabbitMQ refuses a
+    redeclaration whose arguments differ); `backstop` adds the delivery limit."""
+    if queue_type(settings) != "quorum":
+        return {}
+    arguments: dict[str, Any] = {"x-queue-type": "quorum"}
+    if backstop:
+        arguments.update({
+            "x-delivery-limit": delivery_limit(settings),
+            "x-dead-letter-exchange": settings.queue_prefix,
+            "x-dead-letter-routing-key": DEAD_LETTER_FAMILY,
+            # At-least-once dead-lettering needs the queue to refuse publishes rather
+            # than drop its head when full; with no length limit set it never is.
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        })
+    return arguments
+
+
 def queue_for(settings: Settings, family: str) -> Queue:
     return Queue(
         queue_name(settings, family),
         exchange(settings),
         routing_key=family,
         durable=True,
+        queue_arguments=type_arguments(settings, backstop=family in FAMILIES) or None,
     )
 
 
 def dead_letter_queue(settings: Settings) -> Queue:
-    """Where messages go that can never succeed; nothing consumes it, people read it."""
+    """Where messages go that can never succeed; nothing consumes it, people read it.
+    No backstop of its own: it is the end of the line."""
     return queue_for(settings, DEAD_LETTER_FAMILY)
 
 
@@ -78,12 +127,29 @@ def partition_queue(settings: Settings, partition: int) -> Queue:
         exchange(settings),
         routing_key=key,
         durable=True,
-        queue_arguments={SINGLE_ACTIVE: True},
+        # No delivery limit: a wake-up carries nothing the store lacks, and the stream
+        # processor settles a bad batch itself (predictq.streams.processor).
+        queue_arguments={SINGLE_ACTIVE: True, **type_arguments(settings)},
     )
 
 
 def partition_queues(settings: Settings) -> list[Queue]:
     return [partition_queue(settings, p) for p in range(settings.stream_partitions)]
+
+
+def stream_roster_queue(settings: Settings) -> Queue:
+    """A queue every stream worker consumes and nothing is published to: its consumer
+    count is the number of stream workers. The partitions cannot tell it: a quorum
+    queue with a single active consumer counts only the active one."""
+    key = f"{STREAM_FAMILY}.roster"
+    return Queue(queue_name(settings, key), exchange(settings), routing_key=key,
+                 durable=True, queue_arguments=type_arguments(settings) or None)
+
+
+def all_queues(settings: Settings) -> list[Queue]:
+    """Every queue predictq declares on the broker, dead letters and roster included."""
+    return [*(queue_for(settings, f) for f in FAMILIES), dead_letter_queue(settings),
+            *partition_queues(settings), stream_roster_queue(settings)]
 
 
 def stream_message(sensor_id: str, n: int) -> dict[str, Any]:

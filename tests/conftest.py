@@ -18,9 +18,10 @@ from kombu import Connection
 from api.app import create_app
 from models.artifacts import Manifest
 from models.registry import get_spec
-from predictq.messaging import FAMILIES, exchange, queue_for
+from predictq.messaging import exchange
 from predictq.services import Services
 from predictq.settings import Settings
+from predictq.topology import all_queues
 from tests.mongo_wire import fresh_database, start_or_skip
 from worker.factory import create_worker
 
@@ -105,8 +106,8 @@ def amqp_settings(settings: Settings) -> Iterator[Settings]:
     yield amqp
     with Connection(AMQP_URL) as conn:
         channel = conn.channel()
-        for family in FAMILIES:
-            queue_for(amqp, family)(channel).delete()
+        for queue in all_queues(amqp):
+            channel.queue_delete(queue.name)
         exchange(amqp)(channel).delete()
 
 

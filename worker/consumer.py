@@ -1,8 +1,11 @@
 """The kombu consumer: receives, micro-batches, hands batches to the processor, acks.
 
 Ack policy: a message is acked only after its outcome is in the store. If the store
-cannot be written the whole batch is requeued, so the broker delivers it again; if the
-broker connection drops, unacked messages go back to the queue on the broker's side.
+cannot be reached the worker holds the batch and tries again until it can (a requeue
+per try would count a broker delivery each time, and a quorum queue's delivery limit
+would then dead-letter jobs the store never saw fail); on a shutdown or any other
+error the batch is requeued. If the broker connection drops, unacked messages go back
+to the queue on the broker's side.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import amqp
 from kombu import Connection, Consumer, Producer
 from kombu.message import Message
 
-from predictq import messaging, metrics, presence
+from predictq import messaging, metrics, presence, topology
+from predictq.errors import StoreUnavailable
 from predictq.lifecycle.serving import ModelServer
 from predictq.processing import BatchProcessor, Delivery
 from predictq.settings import Settings
@@ -36,6 +40,7 @@ RECHECK_S = 5.0
 # After handing back messages it cannot serve, a worker pauses, so that it does not take
 # the same messages again at once while a worker that can serve them waits for them.
 LEFT_PAUSE_S = 1.0
+STORE_RETRY_MAX_S = 5.0
 
 
 class Worker:
@@ -65,6 +70,7 @@ class Worker:
         self.left = 0  # deliveries handed back for a model this worker cannot serve
         self.duplicates = 0
         self._producer: Producer | None = None
+        self._connection: Connection | None = None
         self.worker_id = presence.owner_id()
 
     def install_signal_handlers(self) -> None:
@@ -101,7 +107,11 @@ class Worker:
         channel.basic_qos(0, max(2 * self.batcher.size, 10), False)
         families = self.consumed
         queues = [messaging.queue_for(self.settings, f) for f in families]
+        # A quorum queue dead-letters into this queue by itself (the delivery-limit
+        # backstop), which needs it to exist before anything is published there.
+        topology.dead_letter_queue(self.settings)(channel).declare()
         self._producer = Producer(channel)
+        self._connection = connection
         consumer = Consumer(
             channel,
             queues=queues,
@@ -175,7 +185,7 @@ class Worker:
             return
         deliveries = [Delivery(m.decode()) for m in messages]
         try:
-            report = self.processor.process(deliveries)
+            report = self._process_through_store_outages(deliveries)
             for d in report.dead:
                 messaging.dead_letter(self._producer, self.settings, d.body,
                                       reason="see the job's error")
@@ -200,6 +210,28 @@ class Worker:
         self.duplicates += report.duplicates
         if report.left:
             self.stop_event.wait(LEFT_PAUSE_S)
+
+    def _process_through_store_outages(self, deliveries: list[Delivery]):
+        """`processor.process`, tried again while the store is unavailable, the
+        messages held meanwhile. The connection keeps being read (heartbeats; new
+        deliveries wait in the batcher, bounded by the prefetch), so the broker does not
+        drop a worker that is only waiting."""
+        delay = 0.5
+        while True:
+            try:
+                return self.processor.process(deliveries)
+            except StoreUnavailable as exc:
+                if self.stop_event.is_set() or self._connection is None:
+                    raise
+                log.warning("store unavailable, holding %d message(s) and retrying in "
+                            "%.1f s: %s", len(deliveries), delay, exc)
+                deadline = time.monotonic() + delay
+                while time.monotonic() < deadline and not self.stop_event.is_set():
+                    self._connection.heartbeat_check()
+                    with contextlib.suppress(TimeoutError):
+                        self._connection.drain_events(
+                            timeout=max(0.05, deadline - time.monotonic()))
+                delay = min(delay * 2, STORE_RETRY_MAX_S)
 
 
 def _ack_all(messages: Sequence[Message]) -> None:

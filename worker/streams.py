@@ -67,6 +67,7 @@ class StreamConsumer:
         self.processed = 0  # wake-ups acked
         self.readings = 0  # readings applied
         self._subs: dict[int, _Subscription] = {}
+        self._roster: object | None = None  # channel of the roster subscription (AMQP)
         self._last_delivery: dict[int, float] = {}
         self._resubscribe_at: dict[int, float] = {}
         self._last_yield = 0.0
@@ -91,6 +92,7 @@ class StreamConsumer:
 
     def _reset(self) -> None:
         self._subs.clear()
+        self._roster = None
         self._last_delivery.clear()
         self.batcher.take()  # unacked: the broker gives them back
         log.info("stream worker %s stopped after %d wake-ups, %d readings", self.worker_id,
@@ -98,6 +100,8 @@ class StreamConsumer:
 
     def _consume(self, connection: Connection) -> None:
         connection.ensure_connection(max_retries=3)
+        if not self.settings.uses_embedded_broker:
+            self._join_roster(connection)
         for partition in range(self.settings.stream_partitions):
             self._subscribe(connection, partition)
         log.info("stream worker %s subscribed to %d partitions", self.worker_id,
@@ -120,6 +124,12 @@ class StreamConsumer:
             self._flush()
         finally:
             presence.leave(self.settings, self.worker_id)
+
+    def _join_roster(self, connection: Connection) -> None:
+        channel = connection.channel()
+        Consumer(channel, queues=[topology.stream_roster_queue(self.settings)],
+                 callbacks=[lambda body, message: message.ack()], accept=["json"]).consume()
+        self._roster = channel
 
     def _subscribe(self, connection: Connection, partition: int) -> None:
         channel = connection.channel()
@@ -169,11 +179,10 @@ class StreamConsumer:
         """How many stream workers there are, as the broker (or presence) sees them."""
         if self.settings.uses_embedded_broker:
             return max(presence.count(self.settings, topology.STREAM_FAMILY), 1)
-        sub = next(iter(self._subs.values()), None)
-        if sub is None:
+        if self._roster is None:
             return 1
-        queue = topology.partition_queue(self.settings, next(iter(self._subs)))
-        _, _, count = queue(sub.channel).queue_declare(passive=True)
+        queue = topology.stream_roster_queue(self.settings)
+        _, _, count = queue(self._roster).queue_declare(passive=True)
         return max(count, 1)
 
     def _rebalance(self, connection: Connection) -> None:

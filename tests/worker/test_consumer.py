@@ -79,6 +79,32 @@ def test_nothing_is_acked_when_the_store_cannot_be_written(services, settings, m
     assert all(services.store.get(j.tracking_id).status is Status.DONE for j in jobs)
 
 
+def test_a_store_outage_is_waited_out_holding_the_batch(services, settings, monkeypatch):
+    # Requeueing on every failed try would count a broker delivery each time: on a
+    # quorum queue the delivery limit would dead-letter jobs the store never failed.
+    from kombu.message import Message
+
+    from predictq.errors import StoreUnavailable
+
+    jobs = submit(services, ["hello world", "hallo Welt"])
+    store_type = type(services.store)
+    original = store_type.finish
+    failures = []
+
+    def flaky(self, outcomes):
+        if len(failures) < 3:
+            failures.append(1)
+            raise StoreUnavailable("primary stepping down")
+        return original(self, outcomes)
+
+    requeued = []
+    monkeypatch.setattr(store_type, "finish", flaky)
+    monkeypatch.setattr(Message, "requeue", lambda self: requeued.append(self))
+    assert drain(settings, 2, timeout=20, batch_size=2, batch_wait_ms=50) == 2
+    assert len(failures) == 3 and requeued == []
+    assert all(services.store.get(j.tracking_id).status is Status.DONE for j in jobs)
+
+
 def test_undecodable_messages_are_rejected_without_blocking_the_queue(services, settings):
     queue = queue_for(settings, "text")
     with connect(settings) as conn:
