@@ -48,6 +48,16 @@ class Store(ABC):
         """Record that the broker confirmed these jobs' messages."""
 
     @abstractmethod
+    def republish_unfinished(self) -> int:
+        """Make every queued or processing job queued and unpublished, and return how
+        many there were; done and failed jobs are left alone.
+
+        For queues rebuilt without their messages (`predictq queues migrate`): the
+        sweeper then publishes each such job again once its `updated_at` is older than
+        `sweep_after_s`. `attempts` and `updated_at` are kept.
+        """
+
+    @abstractmethod
     def mark_processing(self, tracking_ids: Sequence[str]) -> dict[str, int]:
         """Count a delivery of each listed job that is not final, and return
         `{tracking_id: attempts after this one}` for exactly those jobs.

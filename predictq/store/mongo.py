@@ -183,6 +183,13 @@ class MongoStore(Store):
         self._jobs.update_many({"_id": {"$in": list(tracking_ids)}}, {"$set": {"published": True}})
 
     @_translated()
+    def republish_unfinished(self) -> int:
+        unfinished = [Status.QUEUED.value, Status.PROCESSING.value]
+        return self._jobs.update_many(
+            {"status": {"$in": unfinished}},
+            {"$set": {"status": Status.QUEUED.value, "published": False}}).matched_count
+
+    @_translated()
     def mark_processing(self, tracking_ids: Sequence[str]) -> dict[str, int]:
         # One find_one_and_update per job, not one update_many: the answer must hold
         # the count this call made, and a bulk update can only be read back through a

@@ -232,6 +232,18 @@ class MongoSensors(SensorStore):
         ).sort("created_at", ASCENDING).limit(limit)
         return [_to_batch(doc) for doc in cursor]
 
+    @_translated()
+    def republish_unapplied(self) -> int:
+        # Sensor by sensor: a comparison of two fields of one document ($expr) is not
+        # something every server speaking the wire protocol does. Migrations are rare.
+        changed = 0
+        for doc in self._sensors.find({}, {"applied_n": 1}):
+            changed += self._batches.update_many(
+                {"sensor_id": doc["_id"], "n": {"$gt": doc.get("applied_n", 0)},
+                 "published": True},
+                {"$set": {"published": False}}).modified_count
+        return changed
+
     # -- the worker's side ----------------------------------------------------------
 
     @_translated()

@@ -54,6 +54,12 @@ class SensorStore(ABC):
         oldest first (the outbox the sweeper empties)."""
 
     @abstractmethod
+    def republish_unapplied(self) -> int:
+        """Mark unpublished every batch its sensor has not applied yet (`n` above the
+        sensor's `applied_n`), so the sweeper publishes their wake-ups again; return how
+        many batches changed. For partition queues rebuilt without their messages."""
+
+    @abstractmethod
     def checkpoint(self, sensor_id: str) -> Checkpoint:
         """Where the sensor's worker is; `Checkpoint()` for a sensor never applied."""
 

@@ -241,6 +241,12 @@ class SqliteStore(Store):
         ))
 
     @_translated()
+    def republish_unfinished(self) -> int:
+        return self._commit(lambda conn: conn.execute(
+            "UPDATE jobs SET status = 'queued', published = 0"
+            " WHERE status IN ('queued', 'processing')").rowcount)
+
+    @_translated()
     def mark_processing(self, tracking_ids: Sequence[str]) -> dict[str, int]:
         listed = json.dumps(list(tracking_ids))
         # "NOT IN the final ones" rather than "IN ('queued', 'processing')": the planner

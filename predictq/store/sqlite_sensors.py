@@ -170,6 +170,13 @@ class SqliteSensors(SensorStore):
             (older_than, limit))
         return [_to_batch(row) for row in rows]
 
+    @translated()
+    def republish_unapplied(self) -> int:
+        return self._store._commit(lambda conn: conn.execute(
+            "UPDATE sensor_batches SET published = 0 WHERE published = 1 AND n > "
+            "(SELECT applied_n FROM sensors WHERE sensors.sensor_id = sensor_batches.sensor_id)"
+        ).rowcount)
+
     # -- the worker's side ----------------------------------------------------------
 
     @translated()

@@ -400,6 +400,32 @@ def test_sweep_of_an_empty_store_claims_nothing(store: Store) -> None:
     assert store.sweep(stale_before=time.time()) == []
 
 
+def test_republish_unfinished_requeues_every_unfinished_job_for_the_sweeper(
+    store: Store,
+) -> None:
+    # After queues are rebuilt without their messages (predictq queues migrate), every
+    # job not final must reach the new queues through the sweeper.
+    queued, published, processing, finished, broken = (job() for _ in range(5))
+    store.create([queued, published, processing, finished, broken])
+    store.mark_published([published.tracking_id, processing.tracking_id])
+    store.mark_processing([processing.tracking_id])
+    store.finish([done(finished.tracking_id), failed(broken.tracking_id)])
+    finals = store.get_many(ids([finished, broken]))
+    unfinished = [queued, published, processing]
+    before = {j.tracking_id: j for j in store.get_many(ids(unfinished))}
+
+    assert store.republish_unfinished() == 3
+
+    for got in store.get_many(ids(unfinished)):
+        assert (got.status, got.published) == (Status.QUEUED, False)
+        kept = before[got.tracking_id]
+        assert (got.attempts, got.updated_at) == (kept.attempts, kept.updated_at)
+    assert store.get_many(ids([finished, broken])) == finals
+    cut = _pause()
+    assert sorted(ids(store.sweep(stale_before=cut))) == sorted(ids(unfinished))
+    assert store.republish_unfinished() == 3  # still unfinished: counted again
+
+
 def test_concurrent_sweepers_never_claim_one_job_twice(atomic_store: Store) -> None:
     store = atomic_store
     jobs = [job(created_at=T0 + i) for i in range(40)]

@@ -272,6 +272,22 @@ def test_unpublished_batches_until_marked_published(sensors: SensorStore) -> Non
     sensors.mark_batches_published([])
 
 
+def test_republish_unapplied_marks_only_batches_not_yet_applied(
+        sensors: SensorStore) -> None:
+    for t in range(1, 4):
+        sensors.append("a", rs(t))
+    sensors.append("b", rs(1))
+    sensors.mark_batches_published([("a", 1), ("a", 2), ("a", 3), ("b", 1)])
+    applied_through(sensors, "a", 2)
+
+    assert sensors.republish_unapplied() == 2
+
+    pending = sensors.unpublished_batches(older_than=time.time())
+    assert sorted((b.sensor_id, b.n) for b in pending) == [("a", 3), ("b", 1)]
+    assert [b.published for b in sensors.batches_after("a", 0)] == [True, True, False]
+    assert sensors.republish_unapplied() == 0  # already unpublished
+
+
 # -- the worker's side -------------------------------------------------------------------
 
 
