@@ -1,4 +1,4 @@
-"""The `predictq` command: up, api, worker, train, predict, status."""
+"""The `predictq` command: up, api, worker, train, predict, status, queues."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from predictq.cli_models import evaluate, learn, models
+from predictq.cli_queues import queues
 from predictq.settings import Settings
 
 
@@ -248,5 +249,5 @@ def _train_one(settings: Settings, name: str) -> str:
 
 
 
-for _command in (models, evaluate, learn):
+for _command in (models, evaluate, learn, queues):
     main.add_command(_command)
