@@ -1,9 +1,10 @@
-"""Connections and the publisher: how messages reach the broker.
+"""The publisher: how messages reach the broker.
 
 On AMQP the publisher waits for the broker's confirm, so a publish that returns has
 been taken by RabbitMQ; the embedded default is kombu's file-system transport made
-crash-safe (predictq.embedded, docs/EMBEDDED_BROKER.md). Queue names and shapes live in
-predictq.topology; they are re-exported here for the callers that predate the split.
+crash-safe (predictq.embedded, docs/EMBEDDED_BROKER.md). Connections live in
+predictq.connection, queue names and shapes in predictq.topology; both are re-exported
+here for the callers that predate the split.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import amqp
-from amqp.connection import NEGOTIATE_CAPABILITIES
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Producer, Queue
-from kombu.transport import pyamqp
 
 from predictq import presence
-from predictq.embedded import DurableChannel, EmbeddedTransport
+from predictq.connection import broker_urls, connect
+from predictq.embedded import DurableChannel
 from predictq.errors import BrokerUnavailable
 from predictq.group_commit import GroupCommit
 from predictq.jobs import Job
@@ -43,51 +43,6 @@ from predictq.topology import (  # noqa: F401 (re-exported)
     queue_name,
     stream_message,
 )
-
-
-def connect(settings: Settings, *, confirm_each: bool = True) -> Connection:
-    """A lazy kombu connection for the configured broker; nothing is opened yet.
-
-    On AMQP each publish waits for its confirm, unless `confirm_each` is False: then
-    the caller selects confirm mode and waits for confirms itself (the Publisher).
-    """
-    if settings.uses_embedded_broker:
-        folder = settings.queue_dir.resolve()
-        for sub in ("messages", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        return Connection(
-            "filesystem://",
-            transport=EmbeddedTransport,
-            transport_options={
-                "data_folder_in": str(folder / "messages"),
-                "data_folder_out": str(folder / "messages"),
-                "control_folder": str(folder / "control"),
-                "polling_interval": settings.poll_interval_ms / 1000,
-            },
-        )
-    py_amqp = settings.resolved_broker_url.startswith(("amqp://", "pyamqp://"))
-    return Connection(
-        settings.resolved_broker_url,
-        transport=_AmqpTransport if py_amqp else None,
-        heartbeat=30,
-        connect_timeout=5,
-        # polling_interval only matters to polling transports (memory:// in the tests).
-        transport_options={"confirm_publish": confirm_each,
-                           "polling_interval": settings.poll_interval_ms / 1000},
-    )
-
-
-class _AmqpConnection(pyamqp.Connection):
-    # Without the connection.blocked capability py-amqp skips the zero-timeout socket
-    # read it makes before every basic_publish to look for a blocked notice: a third
-    # of the publish's CPU (26 -> 15 us a message). Nothing here acts on the notice: a
-    # blocked broker shows as confirms not arriving in time, and the jobs wait in the
-    # store for the sweeper.
-    negotiate_capabilities = {**NEGOTIATE_CAPABILITIES, "connection.blocked": False}
-
-
-class _AmqpTransport(pyamqp.Transport):
-    Connection = _AmqpConnection
 
 
 def message_body(job: Job) -> dict[str, Any]:
@@ -244,7 +199,12 @@ class Publisher:
             self._pid = os.getpid()
         if self._producer is None:
             self._connection = connect(self.settings, confirm_each=False)
-            self._connection.ensure_connection(max_retries=1, timeout=5)
+            # Each of a cluster's nodes once, no pause between (kombu moves to the next
+            # URL after each failure): a request waits at most one connect timeout per
+            # node, then the jobs are left to the sweeper.
+            nodes = len(broker_urls(self.settings))
+            self._connection.ensure_connection(max_retries=max(nodes, 1), interval_start=0,
+                                               timeout=5 * nodes)
             channel = self._connection.channel()
             if isinstance(channel, amqp.Channel):
                 channel.confirm_select()
