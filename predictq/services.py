@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from predictq import retention
 from predictq.intake import Intake
 from predictq.messaging import Publisher
 from predictq.settings import Settings
@@ -24,6 +25,7 @@ class Services:
     def build(cls, settings: Settings, store: Store | None = None,
               publisher: Publisher | None = None) -> Services:
         store = store or open_store(settings.resolved_store_url)
+        retention.configure(settings, store)  # the keys this process stores expire
         publisher = publisher or Publisher(settings)
         return cls(settings, store, publisher, Intake(settings, store, publisher),
                    ReadingsIntake(settings, store, publisher))

@@ -103,6 +103,17 @@ class Settings:
         "housekeeping; events (with their context), alerts and sensor totals are kept.",
         default=7 * 24 * 3600,
     )
+    job_retention_s: int = _doc(
+        "Finished (done or failed) jobs are deleted this long after they finished "
+        "(`updated_at`): by a TTL index on MongoDB, and by the workers' housekeeping on "
+        "every store; queued and processing jobs never expire. 0 keeps them forever.",
+        default=30 * 24 * 3600,
+    )
+    idempotency_retention_s: int = _doc(
+        "An Idempotency-Key is forgotten this long after its first use (never later than "
+        "its jobs); the same key then creates new jobs. 0 keeps keys as long as jobs.",
+        default=24 * 3600,
+    )
     event_model: str = _doc(
         "The model that classifies each event detected in a sensor stream.",
         default="appliance",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from predictq import messaging
+from predictq import messaging, retention
 from predictq.lifecycle.learning import LearningTask
 from predictq.lifecycle.serving import ModelServer
 from predictq.lifecycle.shadow import ShadowRunner
 from predictq.messaging import Publisher
 from predictq.processing import BatchProcessor
+from predictq.retention import Retention
 from predictq.settings import Settings
 from predictq.store import open_store
 from predictq.streams.processor import StreamProcessor
@@ -30,6 +31,7 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
     model_dir = settings.resolved_model_dir
     families = tuple(families or messaging.FAMILIES)
     store = open_store(settings.resolved_store_url)
+    retention.configure(settings, store)
     server = ModelServer(store, model_dir, poll_s=settings.model_poll_ms / 1000)
     # Load before consuming: unpickling and importing scikit-learn take about a second,
     # which the first message of each model would otherwise wait for. What cannot load
@@ -42,7 +44,7 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
     publisher = Publisher(settings)
     sweeper = (Sweeper(settings, store, publisher,
                        tasks=[StreamSweeper(settings, store, publisher),
-                              LearningTask(settings, store)])
+                              LearningTask(settings, store), Retention(settings, store)])
                if sweep else None)
     return Worker(settings, processor, families, batch_size=batch_size,
                   batch_wait_ms=batch_wait_ms, sweeper=sweeper, model_server=server,

@@ -127,6 +127,23 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def expire_finished(self, before: float, limit: int = 1000) -> int:
+        """Delete up to `limit` done or failed jobs whose `updated_at` (when they
+        finished) is before `before`, oldest first; return how many. Queued and
+        processing jobs are never deleted, however old. Feedback, shadow answers and
+        model decisions (`self.models`) are kept."""
+
+    @abstractmethod
+    def expire_idempotency_keys(self, before: float, limit: int = 1000) -> int:
+        """Forget up to `limit` Idempotency-Keys created before `before`; return how
+        many. A forgotten key may be used again, and then stores new jobs."""
+
+    def set_retention(self, jobs_s: float | None, keys_s: float | None) -> None:  # noqa: B027
+        """How long finished jobs and Idempotency-Keys are kept, for a backend that can
+        also expire them by itself (MongoDB's TTL indexes); `expire_*` remain the
+        guarantee. None: kept until expired by a call."""
+
+    @abstractmethod
     def ping(self) -> None:
         """Return if the database answers; raise `StoreUnavailable` otherwise."""
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -62,6 +63,7 @@ class MongoStore(Store):
         self._pid = 0
         self._indexed = False
         self._lock = threading.Lock()
+        self._retention: tuple[float | None, float | None] = (None, None)
         from predictq.store.mongo_sensors import MongoSensors  # it imports this module
 
         self.sensors = MongoSensors(self)
@@ -99,12 +101,30 @@ class MongoStore(Store):
         if not self._indexed:
             for keys in JOB_INDEXES:
                 jobs.create_index(keys)
+            # TTL: the server deletes a document once its `expire_at` (a BSON date, set
+            # only when a job finishes or a key is stored with a retention configured)
+            # has passed — queued and processing jobs have none. `expire_*` sweeps
+            # what TTL cannot express: documents from before a retention was set or
+            # shortened, and deployments whose server runs no TTL monitor.
+            jobs.create_index([("expire_at", ASCENDING)], expireAfterSeconds=0)
+            self.database["idempotency"].create_index(
+                [("expire_at", ASCENDING)], expireAfterSeconds=0)
+            self.database["idempotency"].create_index([("created_at", ASCENDING)])
             self._indexed = True
         return jobs
 
     @property
     def _keys(self) -> Collection:
+        self._jobs  # noqa: B018  (creates the indexes, the keys' included, once)
         return self.database["idempotency"]
+
+    def set_retention(self, jobs_s: float | None, keys_s: float | None) -> None:
+        self._retention = (jobs_s, keys_s)
+
+    def _expire_at(self, now: float, retention_s: float | None) -> dict[str, Any]:
+        if retention_s is None:
+            return {}
+        return {"expire_at": datetime.fromtimestamp(now + retention_s, UTC)}
 
     # -- writes -------------------------------------------------------------------
 
@@ -123,9 +143,10 @@ class MongoStore(Store):
         ids = [job.tracking_id for job in jobs]
         try:
             # The unique _id makes the key the lock: exactly one request inserts it.
+            now = time.time()
             self._keys.insert_one(
                 {"_id": idempotency_key, "hash": request_hash, "tracking_ids": ids,
-                 "created_at": time.time()}
+                 "created_at": now, **self._expire_at(now, self._retention[1])}
             )
         except DuplicateKeyError:
             return self._repeat(idempotency_key, request_hash, jobs)
@@ -227,7 +248,8 @@ class MongoStore(Store):
                     {"_id": o.tracking_id, "status": {"$nin": list(FINAL_STATUSES)}},
                     {"$set": {"status": Status(o.status).value, "result": o.result,
                               "error": o.error, "model_version": o.model_version,
-                              "updated_at": now, "finish_token": token}},
+                              "updated_at": now, "finish_token": token,
+                              **self._expire_at(now, self._retention[0])}},
                 )
                 for o in outcomes
             ],
@@ -325,6 +347,29 @@ class MongoStore(Store):
             if doc is not None:
                 claimed.append(_to_job(doc))
         return claimed
+
+    # -- retention ----------------------------------------------------------------
+
+    @_translated()
+    def expire_finished(self, before: float, limit: int = 1000) -> int:
+        # Two steps (no delete-with-limit in MongoDB); a job cannot leave a final status,
+        # so what was selected is still safe to delete.
+        ids = [doc["_id"] for doc in self._jobs.find(
+            {"status": {"$in": list(FINAL_STATUSES)}, "updated_at": {"$lt": before}},
+            {"_id": 1}).sort("updated_at", ASCENDING).limit(limit)]
+        if not ids:
+            return 0
+        return self._jobs.delete_many(
+            {"_id": {"$in": ids}, "status": {"$in": list(FINAL_STATUSES)}}).deleted_count
+
+    @_translated()
+    def expire_idempotency_keys(self, before: float, limit: int = 1000) -> int:
+        ids = [doc["_id"] for doc in self._keys.find(
+            {"created_at": {"$lt": before}}, {"_id": 1}).sort("created_at", ASCENDING)
+            .limit(limit)]
+        if not ids:
+            return 0
+        return self._keys.delete_many({"_id": {"$in": ids}}).deleted_count
 
     # -- lifecycle ----------------------------------------------------------------
 

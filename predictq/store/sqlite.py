@@ -25,13 +25,13 @@ from typing import Any, TypeVar
 
 from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
-from predictq.store.base import Store, conflict, final_outcomes
+from predictq.store.base import FINAL_STATUSES, Store, conflict, final_outcomes
 from predictq.store.sqlite_errors import translated as _translated
 from predictq.store.sqlite_models import MODEL_SCHEMA, SqliteModels
 from predictq.store.sqlite_sensors import SENSOR_SCHEMA, SqliteSensors
 from predictq.store.writer_lock import WriterLock
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 R = TypeVar("R")
 
@@ -39,6 +39,9 @@ R = TypeVar("R")
 # like jobs_unpublished, so it holds only jobs in flight, never the finished history.
 SWEEP_INDEX = """CREATE INDEX IF NOT EXISTS jobs_sweep ON jobs (updated_at)
     WHERE status = 'processing' OR (status = 'queued' AND published = 0)"""
+
+# Retention forgets Idempotency-Keys oldest first, a bounded batch at a time.
+RETENTION_INDEX = "CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_at)"
 
 # A fresh file gets all of it at once.
 SCHEMA = (
@@ -70,6 +73,7 @@ SCHEMA = (
     SWEEP_INDEX,
     *SENSOR_SCHEMA,
     *MODEL_SCHEMA,
+    RETENTION_INDEX,
 )
 
 # What brings a file at version N (the key) up to N + 1.
@@ -77,6 +81,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0", SWEEP_INDEX),
     2: SENSOR_SCHEMA,
     3: MODEL_SCHEMA,
+    4: (RETENTION_INDEX,),
 }
 
 COLUMNS = (
@@ -393,6 +398,29 @@ class SqliteStore(Store):
                 (time.time(), json.dumps(claimed)),
             )
             return self._select(conn, claimed)
+
+        return self._commit(op)
+
+    # -- retention ----------------------------------------------------------------
+
+    @_translated()
+    def expire_finished(self, before: float, limit: int = 1000) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            # jobs_updated walks the old end of the table; in-flight jobs there are few.
+            return conn.execute(
+                "DELETE FROM jobs WHERE tracking_id IN (SELECT tracking_id FROM jobs"
+                " INDEXED BY jobs_updated WHERE updated_at < ? AND status IN (?, ?)"
+                " ORDER BY updated_at LIMIT ?)", (before, *FINAL_STATUSES, limit)).rowcount
+
+        return self._commit(op)
+
+    @_translated()
+    def expire_idempotency_keys(self, before: float, limit: int = 1000) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency"
+                " INDEXED BY idempotency_created WHERE created_at < ?"
+                " ORDER BY created_at LIMIT ?)", (before, limit)).rowcount
 
         return self._commit(op)
 

@@ -504,6 +504,70 @@ def test_concurrent_requests_with_one_key_store_one_set(store: Store) -> None:
 # -- concurrency and lifecycle -----------------------------------------------------------
 
 
+# -- retention ---------------------------------------------------------------------------
+
+
+def test_expire_finished_deletes_old_finished_jobs_only(store: Store) -> None:
+    old_done, old_failed, old_queued, old_processing = (job(created_at=T0) for _ in range(4))
+    store.create([old_done, old_failed, old_queued, old_processing])
+    store.mark_processing([old_processing.tracking_id])
+    store.finish([done(old_done.tracking_id), failed(old_failed.tracking_id)])
+    time.sleep(0.02)
+    cutoff = time.time()
+    time.sleep(0.02)
+    recent = job()
+    store.create([recent])
+    store.finish([done(recent.tracking_id)])
+
+    assert store.expire_finished(cutoff) == 2
+    assert store.get(old_done.tracking_id) is None and store.get(old_failed.tracking_id) is None
+    # Queued and processing jobs never expire, however old; newer finished ones stay.
+    assert store.get(old_queued.tracking_id).status is Status.QUEUED
+    assert store.get(old_processing.tracking_id).status is Status.PROCESSING
+    assert store.get(recent.tracking_id).status is Status.DONE
+    assert store.expire_finished(cutoff) == 0
+    assert store.expire_finished(time.time() + 60) == 1  # `recent`
+    assert total(store) == 2
+
+
+def test_expire_finished_is_bounded_and_oldest_first(store: Store) -> None:
+    jobs = [job() for _ in range(5)]
+    store.create(jobs)
+    for j in jobs:  # finished one after the other
+        store.finish([done(j.tracking_id)])
+        time.sleep(0.005)
+    assert store.expire_finished(time.time() + 60, limit=2) == 2
+    assert [store.get(j.tracking_id) is None for j in jobs] == [True, True, False, False, False]
+    assert store.expire_finished(time.time() + 60, limit=10) == 3
+
+
+def test_an_expired_idempotency_key_creates_new_jobs(store: Store) -> None:
+    first = [job(text="a")]
+    store.create(first, "old-key", "hash-1")
+    time.sleep(0.02)
+    cutoff = time.time()
+    time.sleep(0.02)
+    store.create([job(text="b")], "new-key", "hash-2")
+
+    assert store.expire_idempotency_keys(cutoff) == 1
+    again = [job(text="a")]
+    assert store.create(again, "old-key", "hash-1") == (again, True)  # a new job
+    assert store.get(first[0].tracking_id) is not None  # the key went, not its jobs
+    # A key younger than the cutoff still answers with its jobs, and still conflicts.
+    assert store.create([job(text="b")], "new-key", "hash-2")[1] is False
+    with pytest.raises(IdempotencyConflict):
+        store.create([job()], "new-key", "other")
+    assert store.expire_idempotency_keys(cutoff) == 0
+    assert total(store) == 3
+
+
+def test_expire_idempotency_keys_is_bounded(store: Store) -> None:
+    for i in range(3):
+        store.create([job()], f"key-{i}", "h")
+    assert store.expire_idempotency_keys(time.time() + 60, limit=2) == 2
+    assert store.expire_idempotency_keys(time.time() + 60, limit=2) == 1
+
+
 def test_threads_write_concurrently(store: Store) -> None:
     errors: list[BaseException] = []
 

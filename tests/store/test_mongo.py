@@ -270,3 +270,38 @@ def test_a_lost_server_is_store_unavailable_and_the_same_store_recovers(
         server.stop()
         if again is not None:
             again.stop()
+
+
+def test_ttl_indexes_expire_finished_jobs_and_keys_by_an_expire_at_date(
+    mongo_store: MongoStore,
+) -> None:
+    # The server's TTL monitor deletes a document once `expire_at` (a BSON date) passed;
+    # only finished jobs and keys get one, and only with a retention configured.
+    mongo_store.set_retention(3600.0, 60.0)
+    finished, waiting = (Job(model="language", input={"text": t}) for t in "ab")
+    mongo_store.create([finished], "k", "h")
+    mongo_store.create([waiting])
+    mongo_store.finish([Outcome(finished.tracking_id, Status.DONE, result={"label": "fr"})])
+    db = mongo_store.database
+
+    def ttl(collection: str) -> dict:
+        return {info["key"][0][0]: info.get("expireAfterSeconds")
+                for info in db[collection].index_information().values()}
+
+    assert ttl("jobs")["expire_at"] == 0 and ttl("idempotency")["expire_at"] == 0
+    job_doc = db["jobs"].find_one({"_id": finished.tracking_id})
+    assert abs(_date(job_doc["expire_at"]).timestamp() - job_doc["updated_at"] - 3600) < 1
+    assert "expire_at" not in db["jobs"].find_one({"_id": waiting.tracking_id})
+    key_doc = db["idempotency"].find_one({"_id": "k"})
+    assert abs(_date(key_doc["expire_at"]).timestamp() - key_doc["created_at"] - 60) < 1
+
+
+def _date(value):
+    """A BSON date as read back: a datetime (MongoDB, mongomock), or the ISO text the
+    nx-27017 stand-in returns for one (pymongo sent a BSON date either way)."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -277,7 +277,7 @@ def test_a_version_1_file_is_migrated_and_keeps_its_jobs(tmp_path) -> None:
     fresh = tmp_path / "fresh.db"
     SqliteStore(fresh).ping()
     assert _schema(path) == _schema(fresh)  # same columns, same indexes, same version
-    assert _schema(path)[2] == SCHEMA_VERSION == 4
+    assert _schema(path)[2] == SCHEMA_VERSION == 5
 
 
 def test_a_version_2_file_gains_the_sensor_tables_and_keeps_its_jobs(tmp_path) -> None:
