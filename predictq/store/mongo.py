@@ -70,6 +70,11 @@ class MongoStore(Store):
         from predictq.store.mongo_models import MongoModels
 
         self.models = MongoModels(self)
+        from predictq.store.latency import MongoLatency
+        from predictq.store.mongo_service_alerts import MongoServiceAlerts
+
+        self.service_alerts = MongoServiceAlerts(self)
+        self.latency = MongoLatency(self)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStore:

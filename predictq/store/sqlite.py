@@ -26,9 +26,11 @@ from typing import Any, TypeVar
 from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import FINAL_STATUSES, Store, conflict, final_outcomes
+from predictq.store.latency import SqliteLatency
 from predictq.store.sqlite_errors import translated as _translated
 from predictq.store.sqlite_models import MODEL_SCHEMA, SqliteModels
 from predictq.store.sqlite_sensors import SENSOR_SCHEMA, SqliteSensors
+from predictq.store.sqlite_service_alerts import SqliteServiceAlerts
 from predictq.store.writer_lock import WriterLock
 
 SCHEMA_VERSION = 5
@@ -121,6 +123,8 @@ class SqliteStore(Store):
         self._writer = WriterLock(self.path.with_name(self.path.name + ".lock"), busy_timeout)
         self.sensors = SqliteSensors(self)
         self.models = SqliteModels(self)
+        self.service_alerts = SqliteServiceAlerts(self)
+        self.latency = SqliteLatency(self)
 
     # -- connections --------------------------------------------------------------
 
