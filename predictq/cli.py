@@ -70,7 +70,12 @@ def worker(ctx: click.Context, batch_size: int | None, batch_wait_ms: int | None
     import threading
 
     from predictq.messaging import FAMILIES, STREAM_FAMILY
-    from worker.factory import create_alert_deliverer, create_stream_consumer, create_worker
+    from worker.factory import (
+        create_alert_deliverer,
+        create_service_alert_deliverer,
+        create_stream_consumer,
+        create_worker,
+    )
 
     settings = _settings(ctx)
     unknown = set(families) - {*FAMILIES, STREAM_FAMILY}
@@ -87,10 +92,11 @@ def worker(ctx: click.Context, batch_size: int | None, batch_wait_ms: int | None
                                          batch_wait_ms=batch_wait_ms)
         streams.stop_event = w.stop_event  # one signal stops both
         threads.append(threading.Thread(target=streams.run, name="predictq-streams"))
-    deliverer = create_alert_deliverer(settings)
-    if deliverer is not None:
-        deliverer.stop_event = w.stop_event
-        threads.append(threading.Thread(target=deliverer.run, name="predictq-alerts"))
+    for deliverer, name in ((create_alert_deliverer(settings), "predictq-alerts"),
+                            (create_service_alert_deliverer(settings), "predictq-ops-alerts")):
+        if deliverer is not None:
+            deliverer.stop_event = w.stop_event
+            threads.append(threading.Thread(target=deliverer.run, name=name))
     for thread in threads:
         thread.start()
     if families and not job_families:  # streams only: the job consumer stays off
@@ -159,13 +165,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
         dead = monitoring.dead_letter_report(services)
         streams = monitoring.stream_report(services)
         counts = {s.value: n for s, n in services.store.count_by_status().items()}
+        alerts = [a.to_public() for a in services.store.service_alerts.active()
+                  if a.state == "firing"]
     except PredictqError as exc:
         raise click.ClickException(exc.message) from None
     finally:
         services.close()
     if as_json:
         click.echo(json.dumps({"queues": report, "dead_letter": dead, "streams": streams,
-                               "jobs": counts}, indent=2))
+                               "jobs": counts, "alerts": alerts}, indent=2))
         return
     header = f"{'queue':<22}{'depth':>8}{'consumers':>11}{'in/s':>9}{'out/s':>9}{'oldest':>10}"
     click.echo(header)
@@ -181,6 +189,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
                f"in {len(streams['partitions'])} partitions, {streams['consumers']} stream "
                f"worker(s), {streams['pending_batches']} batches not yet applied")
     click.echo("jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"alerts: {len(alerts)} firing" + "".join(
+        f"\n  FIRING {a['rule']} {a['subject']}: {a['message']}" for a in alerts))
 
 
 @main.command()

@@ -149,6 +149,49 @@ class Settings:
         "one on the held-out set and the feedback (otherwise it waits for an operator).",
         default=False,
     )
+    service_alert_webhook_url: str = _doc(
+        "Where alerts on the service itself (the rules below) are POSTed as JSON when "
+        "they open and when they resolve, retried with backoff until a 2xx; empty means "
+        "`PREDICTQ_ALERT_WEBHOOK_URL`; both empty: shown in the dashboard and `predictq "
+        "status` only.",
+        default="",
+    )
+    service_alert_interval_s: int = _doc(
+        "How often the rules are evaluated: once per this across all workers (and API "
+        "processes serving the dashboard), whoever takes the store's round first.",
+        default=5,
+    )
+    service_alert_queue_depth: int = _doc(
+        "Alert when a job queue (or the stream partitions together) holds more than "
+        "this many messages for `PREDICTQ_SERVICE_ALERT_QUEUE_DEPTH_FOR_S`; 0 turns it "
+        "off.",
+        default=10_000,
+    )
+    service_alert_queue_depth_for_s: int = _doc(
+        "How long a queue must stay above `PREDICTQ_SERVICE_ALERT_QUEUE_DEPTH` before "
+        "its alert opens.",
+        default=120,
+    )
+    service_alert_oldest_age_s: int = _doc(
+        "Alert when a queue's oldest waiting job has waited longer than this; 0 turns "
+        "it off.",
+        default=300,
+    )
+    service_alert_dead_letters: int = _doc(
+        "Alert while the dead-letter queue holds more than this many messages; -1 turns "
+        "it off.",
+        default=0,
+    )
+    service_alert_no_consumer_for_s: int = _doc(
+        "Alert when a job queue has had no consumer for this long; -1 turns it off.",
+        default=60,
+    )
+    service_alert_down_for_s: int = _doc(
+        "Alert when the store or the broker has been unreachable for this long; -1 "
+        "turns it off. A store outage is alerted from each worker's memory (it cannot "
+        "be written to the store) and recorded in the store when it is back.",
+        default=10,
+    )
 
     @property
     def resolved_broker_url(self) -> str:

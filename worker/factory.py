@@ -12,6 +12,8 @@ from predictq.lifecycle.shadow import ShadowRunner
 from predictq.messaging import Publisher
 from predictq.processing import BatchProcessor
 from predictq.retention import Retention
+from predictq.service_alerts import delivery
+from predictq.service_alerts.monitor import AlertMonitor
 from predictq.settings import Settings
 from predictq.store import open_store
 from predictq.streams.processor import StreamProcessor
@@ -44,7 +46,8 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
     publisher = Publisher(settings)
     sweeper = (Sweeper(settings, store, publisher,
                        tasks=[StreamSweeper(settings, store, publisher),
-                              LearningTask(settings, store), Retention(settings, store)])
+                              LearningTask(settings, store), Retention(settings, store),
+                              AlertMonitor(settings, store, publisher)])
                if sweep else None)
     return Worker(settings, processor, families, batch_size=batch_size,
                   batch_wait_ms=batch_wait_ms, sweeper=sweeper, model_server=server,
@@ -65,3 +68,10 @@ def create_alert_deliverer(settings: Settings) -> AlertDeliverer | None:
     if not settings.alert_webhook_url:
         return None
     return AlertDeliverer(settings, open_store(settings.resolved_store_url))
+
+
+def create_service_alert_deliverer(settings: Settings) -> AlertDeliverer | None:
+    """The service alerts' webhook deliverer, or None when no webhook is configured."""
+    if not delivery.webhook_url(settings):
+        return None
+    return delivery.deliverer(settings, open_store(settings.resolved_store_url))

@@ -52,9 +52,14 @@ def backoff(attempts: int) -> float:
 
 
 class AlertDeliverer:
-    def __init__(self, settings: Settings, store: Store, post: Post = post_json) -> None:
-        self.url = settings.alert_webhook_url
+    """Delivers the sensor alerts (`store.sensors`), or any other outbox with the same
+    three methods — `claim_alerts`, `alert_delivered`, `alert_failed` — to `url`."""
+
+    def __init__(self, settings: Settings, store: Store, post: Post = post_json, *,
+                 url: str | None = None, outbox: Any = None) -> None:
+        self.url = url or settings.alert_webhook_url
         self.store = store
+        self.outbox = store.sensors if outbox is None else outbox
         self.post = post
         self.stop_event = threading.Event()
         self.delivered = 0
@@ -63,20 +68,20 @@ class AlertDeliverer:
         """Send every alert due now; return how many the receiver took."""
         now = time.time() if now is None else now
         taken = 0
-        for alert in self.store.sensors.claim_alerts(now, LEASE_S, limit=CLAIM):
+        for alert in self.outbox.claim_alerts(now, LEASE_S, limit=CLAIM):
             try:
                 status = self.post(self.url, alert.webhook_body())
                 error = None if 200 <= status < 300 else f"HTTP {status}"
             except (OSError, ValueError) as exc:  # refused, timed out, bad URL
                 error = f"{type(exc).__name__}: {exc}"
             if error is None:
-                self.store.sensors.alert_delivered(alert.alert_id, time.time())
+                self.outbox.alert_delivered(alert.alert_id, time.time())
                 taken += 1
             else:
                 retry = backoff(alert.attempts)
                 log.info("alert %s not delivered (attempt %d, retry in %.0f s): %s",
                          alert.alert_id, alert.attempts, retry, error)
-                self.store.sensors.alert_failed(alert.alert_id, error, time.time() + retry)
+                self.outbox.alert_failed(alert.alert_id, error, time.time() + retry)
         self.delivered += taken
         return taken
 
