@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 import ui
-from api import errors, lifecycle, ops, pages, predictions, sensors
+from api import errors, lifecycle, monitor, ops, pages, predictions, sensors
 from predictq.services import Services
 from predictq.settings import Settings
 
@@ -31,4 +31,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(sensors.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(monitor.bp)
     return app

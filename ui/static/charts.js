@@ -27,7 +27,7 @@ function clockTicks(u, splits, axisIdx, space, incr) {
   });
 }
 
-function axes() {
+export function axes() {
   const x = {
     stroke: COLORS.axis,
     grid: { stroke: COLORS.grid, width: 1 },
