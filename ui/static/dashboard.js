@@ -15,7 +15,8 @@ const errorBox = $("error");
 
 // A live time chart: x is the sample time; each series a name and a colour.
 class TimeChart {
-  constructor(container, series, { height = 230, fmt = (v) => v } = {}) {
+  // `floor`: the least top of the y axis, so that a flat zero line has sane ticks.
+  constructor(container, series, { height = 230, fmt = (v) => v, floor = 1 } = {}) {
     this.container = container;
     this.names = series.map((s) => s.label);
     this.data = [[], ...series.map(() => [])];
@@ -27,9 +28,9 @@ class TimeChart {
       cursor: { drag: { x: false, y: false } },
       scales: {
         x: { time: true },
-        y: { range: (u, min, max) => [0, Math.max(max ?? 0, 1e-9) * 1.15 || 1] },
+        y: { range: (u, min, max) => [0, Math.max(max ?? 0, floor) * 1.15] },
       },
-      axes: [x, { ...y, values: (u, splits) => splits.map(fmt) }],
+      axes: [x, { ...y, size: 64, values: (u, splits) => splits.map(fmt) }],
       series: [
         { label: "time", value: (u, t) => (t == null ? "—" : fmtClock(t)) },
         ...series.map((s) => ({
@@ -80,15 +81,18 @@ function buildCharts(sample) {
     { label: "dead letters", color: DEAD, width: 2, dash: [6, 4] },
   ];
   return {
-    depth: new TimeChart($("chart-depth"), depthSeries, { fmt: (v) => fmtCount(Math.round(v)) }),
+    depth: new TimeChart($("chart-depth"), depthSeries, {
+      fmt: (v) => fmtCount(Math.round(v)), floor: 4,
+    }),
     rates: new TimeChart($("chart-rates"), [
-      { label: "submitted/s", color: "#2457c5" },
-      { label: "completed/s", color: "#1b7a3a" },
+      // completed under submitted, wider: where the two agree both stay visible
+      { label: "completed/s", color: "#1b7a3a", width: 3.5 },
+      { label: "submitted/s", color: "#2457c5", width: 1.5 },
     ], { fmt: (v) => num(v, v < 10 ? 1 : 0) }),
     latency: new TimeChart($("chart-latency"), [
       { label: "p50", color: "#2457c5" },
       { label: "p99", color: DEAD },
-    ], { fmt: secs }),
+    ], { fmt: secs, floor: 0.05 }),
     oldest: new TimeChart($("chart-oldest"), queues, { fmt: secs }),
   };
 }
@@ -98,7 +102,7 @@ function plot(sample) {
   const t = sample.at;
   const depths = sample.queues.map((q) => q.depth);
   charts.depth.push(t, [...depths, sample.streams?.depth, sample.dead_letter?.depth]);
-  charts.rates.push(t, [sample.rates?.submitted_per_s, sample.rates?.completed_per_s]);
+  charts.rates.push(t, [sample.rates?.completed_per_s, sample.rates?.submitted_per_s]);
   charts.latency.push(t, [sample.latency?.p50_s, sample.latency?.p99_s]);
   charts.oldest.push(t, sample.queues.map((q) => q.oldest_age_seconds ?? 0));
 }
@@ -128,9 +132,11 @@ function alertRow(a) {
   tr.dataset.state = a.state;
   const state = el("td");
   state.append(el("span", `state state-${a.state}`, a.state));
-  const when = a.state === "resolved" ? a.resolved_at : (a.opened_at ?? a.since);
+  const when = a.state === "resolved"
+    ? `${fmtClock(a.opened_at)} → ${fmtClock(a.resolved_at)}`
+    : fmtClock(a.opened_at ?? a.since);
   tr.append(state, el("td", "nowrap", a.rule.replaceAll("_", " ")), el("td", "nowrap", a.subject),
-            el("td", "nowrap", fmtClock(when)), el("td", "message", a.message));
+            el("td", "nowrap", when), el("td", "message", a.message));
   return tr;
 }
 
