@@ -144,11 +144,15 @@ class StoreCollector:
         self.services = services
 
     def collect(self):
+        yield from _service_gauges(self.services)  # what deploy/prometheus/alerts.yml reads
         jobs = GaugeMetricFamily("predictq_jobs", "Jobs in the store by status.",
                                  labels=["model", "status"])
-        for spec in REGISTRY.values():
-            for status, n in self.services.store.count_by_status(spec.name).items():
-                jobs.add_metric([spec.name, status.value], n)
+        try:
+            for spec in REGISTRY.values():
+                for status, n in self.services.store.count_by_status(spec.name).items():
+                    jobs.add_metric([spec.name, status.value], n)
+        except PredictqError:
+            pass  # store down: predictq_store_up says so
         yield jobs
         depth = GaugeMetricFamily("predictq_queue_depth", "Messages waiting per queue.",
                                   labels=["queue"])
@@ -160,7 +164,45 @@ class StoreCollector:
         except PredictqError:
             pass  # broker down: the scrape still answers; /healthz says why
         yield depth
-        yield from _decision_gauges(self.services.store.models.serving().values())
+        try:
+            decisions = self.services.store.models.serving().values()
+        except PredictqError:
+            decisions = []
+        yield from _decision_gauges(decisions)
+
+
+def _service_gauges(services: Services) -> list[GaugeMetricFamily]:
+    """Store and broker reachability, consumers and oldest waiting age per job queue,
+    dead letters: the inputs of the service alert rules (predictq.service_alerts)."""
+    from predictq.service_alerts.observe import snapshot
+
+    snap = snapshot(services.store, services.publisher)
+    if snap.store_ok:
+        try:
+            services.store.ping()
+        except PredictqError:
+            snap.store_error = "unreachable"
+    up = []
+    for part, ok in (("store", snap.store_ok), ("broker", snap.broker_ok)):
+        gauge = GaugeMetricFamily(f"predictq_{part}_up",
+                                  f"1 if the {part} answered this scrape, else 0.")
+        gauge.add_metric([], 1 if ok else 0)
+        up.append(gauge)
+    consumers = GaugeMetricFamily("predictq_queue_consumers", "Consumers per job queue.",
+                                  labels=["queue"])
+    oldest = GaugeMetricFamily(
+        "predictq_oldest_waiting_seconds",
+        "Age of the oldest queued job per job queue (0 when none waits).", labels=["queue"])
+    for q in snap.queues:
+        if q["consumers"] is not None:
+            consumers.add_metric([q["queue"]], q["consumers"])
+        if snap.store_ok and q["queue"] is not None:
+            oldest.add_metric([q["queue"]], q["oldest_age_seconds"] or 0.0)
+    dead = GaugeMetricFamily("predictq_dead_letters",
+                             "Messages in the dead-letter queue.", labels=["queue"])
+    if snap.dead_letter is not None:
+        dead.add_metric([snap.dead_letter["queue"]], snap.dead_letter["depth"])
+    return [*up, consumers, oldest, dead]
 
 
 def _decision_gauges(decisions) -> list[GaugeMetricFamily]:
