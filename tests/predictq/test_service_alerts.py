@@ -3,6 +3,7 @@ SQLite store, on a clock we control; the webhook is a function that fails on dem
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 
@@ -256,3 +257,25 @@ def test_step_is_pure_and_keeps_unknown_rules():
     assert step([], [alert], {"queue_depth"}, 20.0).upserts == []
     later = step([], [alert], set(), 20.0)
     assert later.upserts[0].state == RESOLVED and later.notifications[0].kind == "resolved"
+
+
+def test_predictq_status_lists_firing_alerts(tmp_path, model_dir):
+    from click.testing import CliRunner
+
+    from predictq.cli import main
+
+    env = {"PREDICTQ_DATA_DIR": str(tmp_path / "var"), "PREDICTQ_MODEL_DIR": str(model_dir)}
+    settings = Settings.from_env(env)
+    with open_store(settings.resolved_store_url) as store:
+        broker = Broker()
+        broker.depth["dead"] = 2
+        broker.consumers["sensor"] = 0  # pending for 20 s: not listed
+        AlertMonitor(settings.replace(service_alert_no_consumer_for_s=20), store,
+                     broker).run_once(time.time())
+    result = CliRunner().invoke(main, ["status"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "alerts: 1 firing\n  FIRING dead_letters t.dead: 2 message(s) in the " \
+        "dead-letter queue t.dead" in result.output.replace("predictq.dead", "t.dead")
+    result = CliRunner().invoke(main, ["status", "--json"], env=env, catch_exceptions=False)
+    (alert,) = json.loads(result.output)["alerts"]
+    assert alert["rule"] == "dead_letters" and alert["state"] == "firing"
