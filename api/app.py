@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 import ui
-from api import errors, lifecycle, monitor, ops, pages, predictions, sensors
+from api import errors, lifecycle, monitor, ops, pages, predictions, security, sensors
 from predictq.services import Services
 from predictq.settings import Settings
 
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.sort_keys = False
     app.extensions["predictq"] = services or Services.build(settings)
     errors.register(app)
+    security.register(app)
     app.register_blueprint(predictions.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(sensors.bp)
