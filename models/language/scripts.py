@@ -51,6 +51,21 @@ _RANGES: tuple[tuple[int, int, str], ...] = (
 # sentences, the reverse is rare.
 NON_LATIN_SHARE = 0.3
 
+# Kana (hiragana, katakana) is written by Japanese only, and a Japanese sentence cannot
+# do without it (particles, endings), while product names, placeholders and markup in
+# Latin letters are common inside it: "{count}件のファイルを削除しますか？",
+# "Wi-Fiに接続できません", "Django%(version)sの<a href=...>リリースノート</a>". So a text
+# with any kana is Japanese unless it is mostly another script's words, which here means
+# precisely: its kana + kanji are fewer than KANA_SHARE of its letters, or fewer than the
+# letters of some other non-Latin script (Hangul, Cyrillic, ...). A kana or kanji
+# character carries about a syllable or a morpheme, several Latin letters' worth; at 10%
+# the Latin part is more than 9 letters per Japanese character: an English sentence
+# quoting one Japanese word ("In Tokyo we said ありがとう to everyone who helped us all
+# the way home", 9%). The price: a short English string around a Japanese word ("The word for
+# thank you is ありがとう", 20%) counts as Japanese. Django 5.2.8's Japanese
+# catalogue (real UI strings with placeholders and markup) goes as low as 11%.
+KANA_SHARE = 0.1
+
 
 def _tables() -> tuple[dict[int, str | None], dict[str, str]]:
     """A str.translate table that turns each letter of a known script into one code
@@ -81,24 +96,30 @@ def script_counts(text: str) -> Counter[str]:
 def dominant_scripts(text: str) -> frozenset[str]:
     """The script(s) a text is written in; empty when it has no letters we know.
 
-    Kana anywhere among CJK letters means Japanese (Chinese never uses kana), so such a
-    text counts as {"Kana"}; Han alone stays ambiguous between Chinese and Japanese.
+    Any kana means Japanese (nobody else writes it), so such a text counts as {"Kana"}
+    unless it is mostly another script's words (KANA_SHARE); Han alone stays ambiguous
+    between Chinese and Japanese.
     """
     counts = script_counts(text)
     total = sum(counts.values())
     if not total:
         return frozenset()
+    if counts["Kana"] and _mostly_japanese(counts, total):
+        return frozenset({"Kana"})
     non_latin = [(n, s) for s, n in counts.items() if s != "Latin"]
     if non_latin:
-        cjk = counts["Kana"] + counts["Han"]
-        if counts["Kana"] and cjk >= NON_LATIN_SHARE * total:
-            return frozenset({"Kana"})
         if counts["Hangul"] and counts["Hangul"] + counts["Han"] >= NON_LATIN_SHARE * total:
             return frozenset({"Hangul"})
         n, script = max(non_latin)
         if n >= NON_LATIN_SHARE * total:
             return frozenset({script})
     return frozenset({"Latin"}) if counts["Latin"] else frozenset()
+
+
+def _mostly_japanese(counts: Counter[str], total: int) -> bool:
+    japanese = counts["Kana"] + counts["Han"]
+    others = [n for s, n in counts.items() if s not in ("Latin", "Kana", "Han")]
+    return japanese >= KANA_SHARE * total and japanese >= max(others, default=0)
 
 
 def allowed_mask(

@@ -155,6 +155,14 @@ def test_features_see_letters_only() -> None:
         ("東京に行きます", {"Kana"}),
         ("北京欢迎你", {"Han"}),
         ("iPhone 15 のレビュー", {"Kana"}),
+        # Any kana is Japanese, however many Latin letters of names or placeholders
+        # surround it (scripts.KANA_SHARE)...
+        ("Google Chromeで開く", {"Kana"}),
+        ("Bluetooth LE Audioの設定", {"Kana"}),
+        ("%(filter_title)s で絞り込む", {"Kana"}),
+        # ...unless the text is mostly another script's words.
+        ("In Tokyo we said ありがとう to everyone who helped us all the way home", {"Latin"}),
+        ("카타카나 글자 ア", {"Hangul"}),
         ("Ich nutze jeden Tag Яндекс", {"Latin"}),
         ("12345 !!!", set()),
     ],

@@ -111,6 +111,23 @@ def test_serbian_is_serbian_in_both_scripts(language_model: LoadedModel) -> None
     assert [r["label"] for r in got] == ["sr", "sr"]
 
 
+def test_japanese_with_latin_names_and_placeholders_is_japanese(
+    language_model: LoadedModel,
+) -> None:
+    # Issue 14: such strings were answered "en" although kana is only ever Japanese.
+    texts = [
+        "{count}件のファイルを削除しますか？",
+        "Wi-Fiに接続できません",
+        "Google Chromeで開く",
+        "Bluetooth LE Audioの設定",
+        "%(total_count)s個ある%(module_name)s を全て選択",
+    ]
+
+    got = language_model.predict([{"text": text} for text in texts])
+
+    assert [r["label"] for r in got] == ["ja"] * len(texts)
+
+
 def test_results_have_label_name_and_confidence(results: list[dict]) -> None:
     assert len(results) == len(INPUTS)
     for result in results:
