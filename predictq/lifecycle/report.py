@@ -27,7 +27,7 @@ def model_detail(store: Store, model_dir: Path, name: str) -> dict[str, Any]:
     except ArtifactError:
         serving = None
     shadow = decision.shadow if decision else None
-    feedback = store.models.feedback(name)
+    feedback = store.models.feedback(name, with_input=False)  # texts are not needed
     by_version: dict[str | None, list[Feedback]] = defaultdict(list)
     for f in feedback:
         by_version[f.version].append(f)

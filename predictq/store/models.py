@@ -57,8 +57,10 @@ class ModelStore(ABC):
         """The job's current feedback, or None."""
 
     @abstractmethod
-    def feedback(self, model: str, limit: int = 100_000) -> list[Feedback]:
-        """The model's current feedback, oldest first, at most `limit` (the newest)."""
+    def feedback(self, model: str, limit: int = 100_000,
+                 with_input: bool = True) -> list[Feedback]:
+        """The model's current feedback, oldest first, at most `limit` (the newest);
+        without `with_input`, each `input` is `{}` (reports need no texts)."""
 
     @abstractmethod
     def feedback_count(self, model: str) -> int:

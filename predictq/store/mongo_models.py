@@ -141,8 +141,10 @@ class MongoModels(ModelStore):
         return None if doc is None else _to_feedback(doc)
 
     @_translated()
-    def feedback(self, model: str, limit: int = 100_000) -> list[Feedback]:
-        docs = self._collection("feedback").find({"model": model}).sort(
+    def feedback(self, model: str, limit: int = 100_000,
+                 with_input: bool = True) -> list[Feedback]:
+        projection = None if with_input else {"input": 0}
+        docs = self._collection("feedback").find({"model": model}, projection).sort(
             [("updated_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
         return [_to_feedback(doc) for doc in docs][::-1]
 
@@ -230,5 +232,6 @@ def _feedback_doc(f: Feedback) -> dict[str, Any]:
 
 def _to_feedback(doc: dict[str, Any]) -> Feedback:
     return Feedback(doc["_id"], doc["model"], doc.get("version"), doc["label"],
-                    doc.get("predicted"), doc["input"], doc["created_at"], doc["updated_at"],
+                    doc.get("predicted"), doc.get("input", {}), doc["created_at"],
+                    doc["updated_at"],
                     tuple(doc.get("history", ())))

@@ -149,9 +149,12 @@ class SqliteModels(ModelStore):
         return _to_feedback(rows[0]) if rows else None
 
     @translated()
-    def feedback(self, model: str, limit: int = 100_000) -> list[Feedback]:
+    def feedback(self, model: str, limit: int = 100_000,
+                 with_input: bool = True) -> list[Feedback]:
+        columns = FEEDBACK_COLUMNS if with_input else FEEDBACK_COLUMNS.replace(
+            "input", "'{}'")
         rows = self._store._query(
-            f"SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE model = ?"
+            f"SELECT {columns} FROM feedback WHERE model = ?"
             " ORDER BY updated_at DESC, tracking_id LIMIT ?", (model, limit))
         return [_to_feedback(row) for row in reversed(rows)]
 

@@ -128,6 +128,8 @@ def test_feedback_lists_per_model_oldest_first_with_inputs(store: Store) -> None
     assert [f.tracking_id for f in listed] == ["a", "b"]
     assert listed[0].input == {"text": "text of a"}
     assert [f.tracking_id for f in store.models.feedback("language", limit=1)] == ["b"]
+    light = store.models.feedback("language", with_input=False)
+    assert [(f.tracking_id, f.label, f.input) for f in light] == [("a", "hr", {}), ("b", "sr", {})]
     assert store.models.feedback_count("appliance") == 1
 
 
