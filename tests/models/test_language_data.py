@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from models import wheels
-from models.language import dataset, scripts, sources
+from models.language import dataset, scripts, sources, ui_strings
 from models.language.corpus import CorpusError
 from models.language.languages import CORE, NAMES, SCRIPTS
 from models.language.text import for_features
@@ -180,3 +180,20 @@ def test_every_class_has_a_script_and_masks_rule_out_the_rest() -> None:
     allowed = {c for c, ok in zip(classes, mask[0], strict=True) if ok}
     assert allowed == {"bg", "kk", "ru", "sr-Cyrl", "uk"}
     assert mask[1].all()
+
+
+def test_ui_strings_drop_placeholders_markup_and_urls() -> None:
+    assert ui_strings.clean("Izbriši %(count)d {name} <b>datoteka</b> %s") == "Izbriši datoteka"
+    assert ui_strings.clean("Vidi https://example.org/x?a=1 za više") == "Vidi za više"
+
+
+def test_ui_strings_are_pinned_labelled_and_unseen_in_training() -> None:
+    digest = hashlib.sha256(ui_strings.DATA_FILE.read_bytes()).hexdigest()
+    assert digest in (DATA / "PROVENANCE.md").read_text(encoding="utf-8")
+    texts, labels = ui_strings.load()
+    counts = Counter(labels)
+    assert set(counts) == set(NAMES) - {"war"}
+    assert min(counts[label] for label in ("hr", "sr", "da", "nb", "ms", "id", "ja")) == 100
+    assert len(set(texts)) == len(texts)
+    cldr_phrases = {text for _, text in ui_strings.cldr.load()}
+    assert not cldr_phrases & set(texts)
