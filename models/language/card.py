@@ -215,6 +215,11 @@ def render(results: dict[str, Any], facts: dict[str, Any]) -> str:
             if core_missing
             else ""
         ),
+        "- **ui-strings**: `data/ui_strings.tsv`, 4,476 software-interface strings (100 per "
+        "language; no Waray) from the compiled gettext catalogues of the pinned Django "
+        "wheel, placeholders and markup removed, untranslated strings, CLDR phrases and "
+        "strings two languages share dropped (`python -m models.language.ui_strings build`; "
+        "data/PROVENANCE.md): a second out-of-domain genre, mostly one to four words.",
         "",
         "## Training data",
         "",

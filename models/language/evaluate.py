@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from models.artifacts import current_version, load_estimator, read_manifest
-from models.language import card, dataset, train
+from models.language import card, dataset, train, ui_strings
 from models.language.baselines import Lingua, Py3langid, timed
 from models.language.languages import NAMES
 from models.language.scoring import score
@@ -83,8 +83,14 @@ def test_sets(seed: int) -> dict[str, tuple[list[str], list[str]]]:
     return {
         "held-out": ([u.text for u in heldout], [u.label.split("-", 1)[0] for u in heldout]),
         "out-of-domain": ([ood_texts[i] for i in keep], [ood_labels[i] for i in keep]),
+        "ui-strings": _unseen(ui_strings.load(), seen),
         "_ood_overlap": ([], [str(len(ood_texts) - len(keep))]),
     }
+
+
+def _unseen(data: tuple[list[str], list[str]], seen: set[str]) -> tuple[list[str], list[str]]:
+    kept = [(t, label) for t, label in zip(*data, strict=True) if t not in seen]
+    return [t for t, _ in kept], [label for _, label in kept]
 
 
 def main(argv: list[str] | None = None) -> int:
