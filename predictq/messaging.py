@@ -190,7 +190,7 @@ class Publisher:
 
     def close(self) -> None:
         with self._lock:
-            self._reset()
+            self._reset(graceful=True)
 
     def _ensure_producer(self) -> Producer:
         if self._pid != os.getpid():  # inherited across fork: the socket is not ours
@@ -212,10 +212,16 @@ class Publisher:
             self._producer = Producer(channel)
         return self._producer
 
-    def _reset(self) -> None:
+    def _reset(self, graceful: bool = False) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):  # closing a broken connection may fail too
-                self._connection.release()
+                if graceful:
+                    self._connection.release()
+                else:
+                    # After a failure, drop the socket without AMQP's close handshake:
+                    # a node that is paused or cut off never answers it, and waiting
+                    # for its close-ok held the publish lock (and every request) forever.
+                    self._connection.collect()
         self._connection = self._producer = self._confirms = None
         self._declared.clear()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -28,9 +29,10 @@ def consume_until_stopped(settings: Settings, stop_event: threading.Event,
         connection = connect(settings)
         recoverable = (OSError, OperationalError, *connection.connection_errors,
                        *connection.channel_errors)
+        clean = False
         try:
-            with connection:
-                consume(connection)
+            consume(connection)
+            clean = True
         except StoreUnavailable as exc:
             log.warning("store unavailable, retrying in 1 s: %s", exc)
             stop_event.wait(RETRY_S)
@@ -41,4 +43,16 @@ def consume_until_stopped(settings: Settings, stop_event: threading.Event,
             log.error("%s failed; restarting its consumer", name, exc_info=True)
             stop_event.wait(RETRY_S)
         finally:
+            _close(connection, clean)
             after_each()
+
+
+def _close(connection: Connection, clean: bool) -> None:
+    """Close politely after a clean stop; otherwise drop the socket without AMQP's close
+    handshake, which a paused or cut-off node never answers (the consumer would wait
+    for it as long as the node stays away). Unacked deliveries go back either way."""
+    with contextlib.suppress(Exception):
+        if clean:
+            connection.release()
+        else:
+            connection.collect()
