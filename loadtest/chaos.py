@@ -14,6 +14,7 @@ Afterwards every tracking_id that got a 202 must reach done or failed within the
     python loadtest/chaos.py --total 10000 --rate 100   # full size (docs/RELIABILITY.md)
     python loadtest/chaos.py --total 400 --rate 25      # what the test suite runs
     python loadtest/chaos.py --total 400 --rate 25 --store-url mongodb://host/fresh_db
+    python loadtest/chaos.py --node-loss --total 10000 --rate 100  # a 3-node cluster
 
 Needs a local RabbitMQ it may stop and start (rabbitmqctl on PATH, as root or the
 rabbitmq user) at PREDICTQ_TEST_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//).
@@ -88,7 +89,8 @@ class Cluster:
     """The processes under test, each restartable."""
 
     def __init__(self, workdir: Path, prefix: str, store_url: str = "",
-                 model_dir: Path | None = None) -> None:
+                 model_dir: Path | None = None, broker_url: str = AMQP_URL,
+                 **settings: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_dir = workdir / "metrics"
@@ -97,13 +99,14 @@ class Cluster:
         self.env = {
             **os.environ,
             "PREDICTQ_DATA_DIR": str(workdir / "var"),
-            "PREDICTQ_BROKER_URL": AMQP_URL,
+            "PREDICTQ_BROKER_URL": broker_url,
             "PREDICTQ_QUEUE_PREFIX": prefix,
             "PREDICTQ_PORT": str(self.port),
             "PREDICTQ_SWEEP_AFTER_S": "5",
             "PREDICTQ_SWEEP_INTERVAL_S": "1",
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
         }
+        self.env.update({f"PREDICTQ_{k.upper()}": v for k, v in settings.items()})
         if store_url:
             self.env["PREDICTQ_STORE_URL"] = store_url
         if model_dir is not None:
@@ -317,9 +320,17 @@ def main() -> None:
     parser.add_argument("--store-url", default="",
                         help="store under test (default: a fresh SQLite file); a MongoDB "
                              "URL should name a database of its own")
+    parser.add_argument("--node-loss", action="store_true",
+                        help="instead: a 3-node RabbitMQ cluster started here, quorum "
+                             "queues, leader kills and a paused node (loadtest/node_loss.py)")
     args = parser.parse_args()
     started = time.monotonic()
-    report = run(args.total, args.rate, args.threads, store_url=args.store_url)
+    if args.node_loss:
+        from loadtest import node_loss
+
+        report = node_loss.run(args.total, args.rate, args.threads, store_url=args.store_url)
+    else:
+        report = run(args.total, args.rate, args.threads, store_url=args.store_url)
     out = {**asdict(report), "ok": report.ok, "wall_s": round(time.monotonic() - started, 1)}
     print(json.dumps(out, indent=2))
     sys.exit(0 if report.ok else 1)
