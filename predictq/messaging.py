@@ -72,6 +72,7 @@ class Publisher:
 
     BACKOFF_S = 1.0
     CONFIRM_TIMEOUT_S = 10.0
+    RETRY_WITHIN_S = 2.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -114,12 +115,16 @@ class Publisher:
             # A connection that went stale while idle (broker restarted) fails on first
             # use: one retry on a fresh connection. Messages the broker took before the
             # failure are published twice; workers drop the duplicates.
+            # Only a failure that came at once is retried: one that took a confirm or
+            # connect timeout (a silent node) already made the requests wait, and a
+            # second wait could outlast the client's; the sweeper republishes instead.
             fresh = self._producer is None
+            began = time.monotonic()
             try:
                 try:
                     self._publish_confirmed(batch)
                 except Exception:
-                    if fresh:
+                    if fresh or time.monotonic() - began > self.RETRY_WITHIN_S:
                         raise
                     self._reset()
                     self._publish_confirmed(batch)
