@@ -98,6 +98,11 @@ class Publisher:
         """
         self._group.submit((self._queues[family], [message_body(job) for job in jobs]))
 
+    def republish(self, bodies: Sequence[dict[str, Any]], family: str) -> None:
+        """Publish job messages as they were received (`message_body` of their jobs)
+        to their family's queue again, confirmed; the same failure rules as `publish`."""
+        self._group.submit((self._queues[family], bodies))
+
     def publish_stream(self, messages: Sequence[dict[str, Any]]) -> None:
         """Publish sensor wake-ups (`topology.stream_message`), each to its sensor's
         partition; the same failure rules as `publish`."""

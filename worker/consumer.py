@@ -6,6 +6,11 @@ per try would count a broker delivery each time, and a quorum queue's delivery l
 would then dead-letter jobs the store never saw fail); on a shutdown or any other
 error the batch is requeued. If the broker connection drops, unacked messages go back
 to the queue on the broker's side.
+
+A message for a model this worker cannot load is handed back as a confirmed copy at
+the queue's tail, the original acked after the confirm (`_hand_back`), not requeued: a
+quorum queue counts every requeue as a delivery, and after `topology.delivery_limit`
+of them dead-letters the message while its job stays `queued` with no reason.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from kombu import Connection, Consumer, Producer
 from kombu.message import Message
 
 from predictq import messaging, metrics, presence, topology
-from predictq.errors import StoreUnavailable
+from predictq.errors import BrokerUnavailable, StoreUnavailable
 from predictq.lifecycle.serving import ModelServer
+from predictq.messaging import Publisher
 from predictq.processing import BatchProcessor, Delivery
 from predictq.settings import Settings
 from predictq.sweeper import Sweeper
@@ -54,6 +60,7 @@ class Worker:
         sweeper: Sweeper | None = None,
         model_server: ModelServer | None = None,
         servable: ServableModels | None = None,
+        publisher: Publisher | None = None,
     ) -> None:
         self.settings = settings
         self.processor = processor
@@ -66,6 +73,7 @@ class Worker:
         self.sweeper = sweeper
         self.model_server = model_server
         self.servable = servable
+        self.publisher = publisher
         self.processed = 0
         self.left = 0  # deliveries handed back for a model this worker cannot serve
         self.duplicates = 0
@@ -197,9 +205,8 @@ class Worker:
             # Handed back before the acks: a rejected delivery is no longer outstanding,
             # so the `multiple` ack below cannot cover it.
             left = {id(d) for d in report.left}
-            for m, d in zip(messages, deliveries, strict=True):
-                if id(d) in left:
-                    m.requeue()
+            self._hand_back([(m, d) for m, d in zip(messages, deliveries, strict=True)
+                             if id(d) in left])
             messages = [m for m, d in zip(messages, deliveries, strict=True)
                         if id(d) not in left]
             self.left += len(left)
@@ -210,6 +217,27 @@ class Worker:
         self.duplicates += report.duplicates
         if report.left:
             self.stop_event.wait(LEFT_PAUSE_S)
+
+    def _hand_back(self, handed: Sequence[tuple[Message, Delivery]]) -> None:
+        """Put messages this worker cannot serve back in their queue for another worker
+        without counting a delivery (see the module's doc). Should the copy not be
+        confirmed, a requeue still hands the message back, counted."""
+        by_family: dict[str, list] = {}
+        for m, d in handed:
+            by_family.setdefault(m.delivery_info.get("routing_key", ""), []).append(d.body)
+        if self.publisher is not None and all(f in messaging.FAMILIES for f in by_family):
+            try:
+                for family, bodies in by_family.items():
+                    self.publisher.republish(bodies, family)
+            except BrokerUnavailable as exc:
+                log.info("could not hand %d message(s) back as copies, requeueing: %s",
+                         len(handed), exc.message)
+            else:
+                for m, _ in handed:
+                    m.ack()
+                return
+        for m, _ in handed:
+            m.requeue()
 
     def _process_through_store_outages(self, deliveries: list[Delivery]):
         """`processor.process`, tried again while the store is unavailable, the

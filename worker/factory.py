@@ -51,7 +51,7 @@ def create_worker(settings: Settings, *, batch_size: int | None = None,
                if sweep else None)
     return Worker(settings, processor, families, batch_size=batch_size,
                   batch_wait_ms=batch_wait_ms, sweeper=sweeper, model_server=server,
-                  servable=servable)
+                  servable=servable, publisher=publisher)
 
 
 def create_stream_consumer(settings: Settings, *, batch_size: int | None = None,

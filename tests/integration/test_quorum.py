@@ -7,7 +7,9 @@ Each test has queues of its own (a unique prefix) that the fixture deletes after
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import threading
 import time
 
 import pytest
@@ -18,6 +20,7 @@ from predictq.jobs import Job, Status
 from predictq.messaging import Publisher
 from tests.chaos_report import require_rabbitmqctl
 from tests.conftest import drain
+from tests.models.conftest import trained_sensor  # noqa: F401  (a session fixture)
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -101,3 +104,47 @@ def test_the_delivery_limit_dead_letters_a_message_redelivered_past_it(amqp_sett
         assert letter is not None and json.loads(letter.body) == body
         assert letter.headers["x-first-death-reason"] == "delivery_limit"
         assert letter.headers["x-first-death-queue"] == text.name
+
+
+def test_a_worker_that_cannot_serve_a_model_hands_its_messages_back_past_the_limit(
+        amqp_settings, tmp_path, trained_sensor, monkeypatch):  # noqa: F811
+    # The sensor queue carries two models. A worker with only `appliance` hands each
+    # anomaly message back; had it requeued, the quorum queue would have counted every
+    # hand-back and, past the delivery limit, dead-lettered the message while its job
+    # stayed `queued` for good.
+    from predictq.services import Services
+    from worker import consumer
+    from worker.factory import create_worker
+
+    monkeypatch.setattr(consumer, "LEFT_PAUSE_S", 0.0)
+    limit = topology.delivery_limit(amqp_settings)
+    partial = tmp_path / "only-appliance"
+    shutil.copytree(amqp_settings.resolved_model_dir / "appliance", partial / "appliance")
+    services = Services.build(amqp_settings)
+    try:
+        job = Job(model="anomaly", input={"sensor_id": "s", "timestamp": 0.0,
+                                          "sampling_period_ms": 10.0,
+                                          "readings": [float(i % 9) for i in range(512)]})
+        services.store.create([job])
+        services.publisher.publish([job], "sensor")
+        worker = create_worker(amqp_settings.replace(model_dir=partial), families=["sensor"],
+                               sweep=False)
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while worker.left <= 2 * limit and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.stop_event.set()
+        thread.join(10)
+        assert worker.left > 2 * limit, worker.left
+
+        stored = services.store.get(job.tracking_id)
+        assert stored.status is Status.QUEUED and stored.attempts == 0
+        with Connection(amqp_settings.broker_url) as conn:
+            _, dead, _ = topology.dead_letter_queue(amqp_settings)(conn.channel()).queue_declare(
+                passive=True)
+        assert dead == 0
+        assert drain(amqp_settings, 1) == 1  # a worker with every model serves it
+        assert services.store.get(job.tracking_id).status is Status.DONE
+    finally:
+        services.close()
