@@ -46,6 +46,9 @@ class Job:
     published: bool = False
     # Deliveries a worker has started (`Store.mark_processing`); internal, not public.
     attempts: int = 0
+    # The id of the API key that submitted it (None: keys off, or stored before keys);
+    # internal, not public: it decides who may read the job (predictq.apikeys).
+    owner: str | None = None
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)

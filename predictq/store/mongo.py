@@ -75,6 +75,9 @@ class MongoStore(Store):
 
         self.service_alerts = MongoServiceAlerts(self)
         self.latency = MongoLatency(self)
+        from predictq.store.mongo_keys import MongoKeys
+
+        self.keys = MongoKeys(self)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStore:
@@ -439,6 +442,7 @@ def _to_doc(job: Job) -> dict[str, Any]:
         "updated_at": job.updated_at,
         "published": job.published,
         "attempts": job.attempts,
+        "owner": job.owner,
     }
 
 
@@ -455,4 +459,5 @@ def _to_job(doc: dict[str, Any]) -> Job:
         updated_at=doc["updated_at"],
         published=bool(doc.get("published")),
         attempts=doc.get("attempts", 0),  # documents stored before the field existed
+        owner=doc.get("owner"),
     )

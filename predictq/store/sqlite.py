@@ -28,12 +28,13 @@ from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import FINAL_STATUSES, Store, conflict, final_outcomes
 from predictq.store.latency import SqliteLatency
 from predictq.store.sqlite_errors import translated as _translated
+from predictq.store.sqlite_keys import KEY_SCHEMA, SqliteKeys
 from predictq.store.sqlite_models import MODEL_SCHEMA, SqliteModels
 from predictq.store.sqlite_sensors import SENSOR_SCHEMA, SqliteSensors
 from predictq.store.sqlite_service_alerts import SqliteServiceAlerts
 from predictq.store.writer_lock import WriterLock
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 R = TypeVar("R")
 
@@ -58,7 +59,8 @@ SCHEMA = (
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL,
         published INTEGER NOT NULL DEFAULT 0,
-        attempts INTEGER NOT NULL DEFAULT 0
+        attempts INTEGER NOT NULL DEFAULT 0,
+        owner TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at)",
     "CREATE INDEX IF NOT EXISTS jobs_model_status_created ON jobs (model, status, created_at)",
@@ -76,7 +78,11 @@ SCHEMA = (
     *SENSOR_SCHEMA,
     *MODEL_SCHEMA,
     RETENTION_INDEX,
+    *KEY_SCHEMA,
 )
+
+# Version 6: the API key that submitted a job (NULL: before keys, or keys off).
+OWNER_COLUMN = "ALTER TABLE jobs ADD COLUMN owner TEXT"
 
 # What brings a file at version N (the key) up to N + 1.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -84,11 +90,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: SENSOR_SCHEMA,
     3: MODEL_SCHEMA,
     4: (RETENTION_INDEX,),
+    5: (OWNER_COLUMN, *KEY_SCHEMA),
 }
 
 COLUMNS = (
     "tracking_id, model, input, status, result, error, model_version, "
-    "created_at, updated_at, published, attempts"
+    "created_at, updated_at, published, attempts, owner"
 )
 
 # Connections a forked child inherited. SQLite forbids using them after fork() and
@@ -125,6 +132,7 @@ class SqliteStore(Store):
         self.models = SqliteModels(self)
         self.service_alerts = SqliteServiceAlerts(self)
         self.latency = SqliteLatency(self)
+        self.keys = SqliteKeys(self)
 
     # -- connections --------------------------------------------------------------
 
@@ -235,7 +243,7 @@ class SqliteStore(Store):
                     (idempotency_key, request_hash, json.dumps(ids), time.time()),
                 )
             try:
-                conn.executemany(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_marks(11)})", rows)
+                conn.executemany(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_marks(12)})", rows)
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"a tracking id already exists: {exc}") from exc
             return list(jobs), True
@@ -500,13 +508,13 @@ def _to_row(job: Job) -> tuple[Any, ...]:
     return (
         job.tracking_id, job.model, _dumps(job.input), Status(job.status).value,
         _dumps(job.result), job.error, job.model_version, job.created_at, job.updated_at,
-        int(job.published), job.attempts,
+        int(job.published), job.attempts, job.owner,
     )
 
 
 def _to_job(row: tuple[Any, ...]) -> Job:
     (tid, model, input_, status, result, error, version, created, updated, published,
-     attempts) = row
+     attempts, owner) = row
     return Job(
         model=model,
         input=json.loads(input_),
@@ -519,4 +527,5 @@ def _to_job(row: tuple[Any, ...]) -> Job:
         updated_at=updated,
         published=bool(published),
         attempts=attempts,
+        owner=owner,
     )

@@ -277,7 +277,7 @@ def test_a_version_1_file_is_migrated_and_keeps_its_jobs(tmp_path) -> None:
     fresh = tmp_path / "fresh.db"
     SqliteStore(fresh).ping()
     assert _schema(path) == _schema(fresh)  # same columns, same indexes, same version
-    assert _schema(path)[2] == SCHEMA_VERSION == 5
+    assert _schema(path)[2] == SCHEMA_VERSION == 6
 
 
 def test_a_version_2_file_gains_the_sensor_tables_and_keeps_its_jobs(tmp_path) -> None:
@@ -337,6 +337,34 @@ def test_a_version_3_file_gains_the_model_lifecycle_tables_and_keeps_its_data(
     SqliteStore(fresh).ping()
     assert _schema(path) == _schema(fresh)
 
+
+
+def test_a_version_5_file_gains_job_owners_and_the_key_table(tmp_path) -> None:
+    from predictq.store.keys import ApiKey
+
+    path = tmp_path / "old.db"
+    _version_1_file(path)
+    raw = sqlite3.connect(path)
+    for step in (1, 2, 3, 4):  # version 5: everything before API keys
+        for statement in MIGRATIONS[step]:
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 5")
+    raw.commit()
+    raw.close()
+
+    store = SqliteStore(path)
+    old = store.get("old-done")
+    assert (old.result, old.owner) == ({"label": "en"}, None)  # readable with read-all only
+    store.create([Job(model="language", input={"text": "x"}, tracking_id="new",
+                      owner="k1")])
+    assert store.get("new").owner == "k1"
+    store.keys.add(ApiKey("k1", "h" * 64, ("submit",), created_at=1.0))
+    assert store.keys.by_hash("h" * 64).key_id == "k1"
+    store.close()
+    fresh = tmp_path / "fresh.db"
+    SqliteStore(fresh).ping()
+    assert _schema(path) == _schema(fresh)
+    assert _schema(path)[2] == SCHEMA_VERSION == 6
 
 def test_an_upgrade_that_lost_the_race_changes_nothing(tmp_path) -> None:
     path = tmp_path / "old.db"
