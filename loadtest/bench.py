@@ -22,10 +22,15 @@ each part lives in loadtest/sections/<name>.py:
            `updated_at` (done, read from the store) − the client's send time.
   memory   `predictq api` + 1 worker on RabbitMQ at a steady rate for --memory-minutes;
            the worker's VmRSS from /proc every ~15 s: start (after warm-up), end, max.
+  queues   (only when named in --sections) the RabbitMQ drain and intake cells on each
+           of --queue-types (classic,quorum), --rounds times, the types taking turns
+           cell by cell; per type the medians and the quorum/classic ratios of this run.
+           Each cell's queue type is checked with `rabbitmqctl list_queues name type`.
 
     python loadtest/bench.py                 # everything, full size (~30 min)
     python loadtest/bench.py --quick         # smoke run, about 5 minutes
     python loadtest/bench.py --sections limit,drain --model-dir var/models --write
+    python -m loadtest.bench --sections queues --rounds 3 --drain-n 5000 --intake-seconds 10
 
 Needs RabbitMQ (amqp://guest:guest@127.0.0.1:5672// unless --amqp-url or
 PREDICTQ_TEST_AMQP_URL says otherwise) and wrk (apt-get install wrk). Without
@@ -45,6 +50,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -59,12 +65,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from loadtest import harness, wrk
-from loadtest.sections import drain, intake, latency, limit, memory
+from loadtest.sections import drain, intake, latency, limit, memory, queues
 from loadtest.sections.common import DEFAULT_AMQP, MODEL, Config
 from loadtest.stats import Goal, table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "BENCHMARKS.md"
 SECTIONS = ("limit", "drain", "intake", "latency", "memory")
+EXTRA_SECTIONS = ("queues",)  # run only when named in --sections
 HEADINGS = {
     "summary": "## Issue #6 goals at a glance",
     "limit": "## Limit: the language model in-process",
@@ -72,9 +79,10 @@ HEADINGS = {
     "intake": "## Intake through gunicorn",
     "latency": "## End-to-end latency at fixed arrival rates",
     "memory": "## Worker memory under steady load",
+    "queues": "## Queue types: quorum beside classic (issue 16)",
 }
 MODULES = {"limit": limit, "drain": drain, "intake": intake, "latency": latency,
-           "memory": memory}
+           "memory": memory, "queues": queues}
 
 
 def machine() -> str:
@@ -148,7 +156,7 @@ def run_section(key: str, cfg: Config, results: dict[str, Any]) -> Section:
         goals = drain.goals(results["drain"], results.get("limit"), cfg.batch_size)
     else:
         body = module.render(results[key], cfg)
-        if key != "limit":
+        if key not in ("limit", "queues"):
             goals = module.goals(results[key])
     section = Section(key, body, before, load_avg(), when, time.monotonic() - started,
                       cfg.command, goals)
@@ -213,10 +221,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--latency-seconds", type=float, help="per rate (20; quick 5)")
     p.add_argument("--intake-seconds", type=int, help="per wrk run (10; quick 5)")
     p.add_argument("--memory-minutes", type=float, help="memory run length (10; quick 1)")
+    p.add_argument("--queue-types", default="classic,quorum",
+                   help="queues section: RabbitMQ queue types to compare, in turn "
+                        "(default classic,quorum; ratios are last / first)")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="queues section: rounds of every cell on every type (default 2)")
+    p.add_argument("--queue-cells", default="drain,intake",
+                   help="queues section: which cells, of drain,intake (default both)")
+    p.add_argument("--rabbit-cluster", action="store_true",
+                   help="queues section: on a throwaway 3-node cluster (root; drain only)")
     args = p.parse_args(argv)
-    unknown = set(args.sections.split(",")) - set(SECTIONS)
+    unknown = set(args.sections.split(",")) - set(SECTIONS) - set(EXTRA_SECTIONS)
     if unknown:
         p.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    from predictq.topology import QUEUE_TYPES
+
+    bad = set(args.queue_types.split(",")) - set(QUEUE_TYPES)
+    if bad:
+        p.error(f"unknown queue type(s): {', '.join(sorted(bad))}")
+    bad = set(args.queue_cells.split(",")) - {"drain", "intake"}
+    if bad:
+        p.error(f"unknown queue cell(s): {', '.join(sorted(bad))}")
+    if args.rabbit_cluster and "intake" in args.queue_cells.split(","):
+        p.error("--rabbit-cluster measures the drain cells only: add --queue-cells drain")
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     return args
 
 
@@ -225,9 +254,12 @@ def make_config(args: argparse.Namespace, workdir: Path, model_dir: Path,
     wanted = set(args.sections.split(","))
     if "drain" in wanted:
         wanted.add("limit")  # the drain ratios are against the limit measured in this run
-    cfg = Config(sections=tuple(s for s in SECTIONS if s in wanted), amqp_url=args.amqp_url,
-                 model_dir=model_dir, workdir=workdir,
-                 command=shlex.join(["python", "loadtest/bench.py", *argv]), quick=args.quick)
+    cfg = Config(sections=tuple(s for s in (*SECTIONS, *EXTRA_SECTIONS) if s in wanted),
+                 amqp_url=args.amqp_url, model_dir=model_dir, workdir=workdir,
+                 command=shlex.join(["python", "loadtest/bench.py", *argv]), quick=args.quick,
+                 queue_types=tuple(args.queue_types.split(",")), queue_rounds=args.rounds,
+                 queue_cells=tuple(args.queue_cells.split(",")),
+                 rabbit_cluster=args.rabbit_cluster)
     if args.quick:
         cfg.limit_texts, cfg.limit_repeat, cfg.drain_n = 512, 2, 1000
         cfg.intake_s, cfg.latency_s, cfg.memory_minutes = 5, 5.0, 1.0
@@ -243,9 +275,12 @@ def make_config(args: argparse.Namespace, workdir: Path, model_dir: Path,
 
 def check_prerequisites(cfg: Config) -> None:
     """Fail before measuring anything if wrk or RabbitMQ is missing."""
-    if "intake" in cfg.sections:
+    if "intake" in cfg.sections or ("queues" in cfg.sections and "intake" in cfg.queue_cells):
         wrk.require_wrk()
-    if set(cfg.sections) & {"drain", "intake", "latency", "memory"}:
+    if "queues" in cfg.sections and not cfg.rabbit_cluster and not shutil.which("rabbitmqctl"):
+        raise SystemExit("the queues section checks each queue's type with rabbitmqctl "
+                         "(list_queues name type): run it where rabbitmqctl reaches the broker")
+    if set(cfg.sections) & {"drain", "intake", "latency", "memory", "queues"}:
         problem = harness.amqp_reachable(cfg.amqp_url)
         if problem:
             raise SystemExit(f"RabbitMQ is not reachable at {cfg.amqp_url} ({problem}); "

@@ -184,14 +184,22 @@ def rss_kib(pid: int) -> int:
 
 
 def delete_queues(amqp_url: str, prefix: str) -> None:
-    """Remove the queues and exchange a run created on RabbitMQ; warn, never raise."""
+    """Remove the queues and exchange a run created on RabbitMQ; warn, never raise.
+
+    Every queue predictq declares under `prefix` (`topology.all_queues`): a worker
+    declares the stream partitions and roster too, which would otherwise stay behind
+    (on quorum queues, a Raft member each, for good)."""
     from kombu import Connection
 
+    from predictq import topology
+    from predictq.settings import Settings
+
+    names = [q.name for q in topology.all_queues(Settings().replace(queue_prefix=prefix))]
     try:
         with Connection(amqp_url, connect_timeout=5) as conn:
             channel = conn.channel()
-            for suffix in ("text", "sensor", "dead"):
-                channel.queue_delete(f"{prefix}.{suffix}")
+            for name in names:
+                channel.queue_delete(name)
             channel.exchange_delete(prefix)
     except Exception as exc:  # cleanup must not hide the result
         print(f"warning: could not delete queues {prefix}.*: {exc}", file=sys.stderr)

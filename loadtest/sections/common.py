@@ -45,6 +45,11 @@ class Config:
     done_timeout_s: float = 30.0
     memory_minutes: float = 10.0
     memory_rate: float = 200.0
+    # The `queues` section (sections/queues.py): RabbitMQ queue types side by side.
+    queue_types: tuple[str, ...] = ("classic", "quorum")
+    queue_rounds: int = 2
+    queue_cells: tuple[str, ...] = ("drain", "intake")
+    rabbit_cluster: bool = False  # measure on a throwaway 3-node cluster (drain only)
 
     @property
     def bulk_s(self) -> int:

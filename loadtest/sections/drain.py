@@ -6,7 +6,7 @@ import math
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class DrainCell:
     steady_rate: float  # jobs done after every worker consumed / the time from then
     submit_s: float
     drain_wall_s: float  # from starting the workers to seeing all done (incl. start-up)
+    queue_type: str = ""  # PREDICTQ_QUEUE_TYPE when the cell set one (sections/queues.py)
 
     @property
     def mode(self) -> str:
@@ -69,17 +70,25 @@ def submit_in_process(env: dict[str, str], texts: Sequence[str]) -> list[str]:
 
 
 def drain_cell(cfg: Config, broker: str, batch: int, workers: int,
-               texts: Sequence[str]) -> DrainCell:
-    """One cell: fill a fresh queue, then start workers and time the drain."""
-    tag = f"drain-{broker}-b{batch}-w{workers}"
+               texts: Sequence[str], *, queue_type: str | None = None,
+               after_fill: Callable[[str], None] | None = None) -> DrainCell:
+    """One cell: fill a fresh queue, then start workers and time the drain.
+
+    `queue_type` sets PREDICTQ_QUEUE_TYPE for the cell (default: the setting's own
+    default); `after_fill(prefix)` runs once the queue is filled, before any worker
+    starts (e.g. to check the queue's type on the broker)."""
+    tag = f"drain-{broker}-b{batch}-w{workers}" + (f"-{queue_type}" if queue_type else "")
     data_dir = Path(tempfile.mkdtemp(prefix=tag + "-", dir=cfg.workdir))
     prefix = harness.unique_prefix(tag)
+    extra = {"queue_type": queue_type} if queue_type else {}
     env = harness.child_env(data_dir, prefix=prefix, model_dir=cfg.model_dir,
-                            broker_url=broker_url(cfg, broker))
+                            broker_url=broker_url(cfg, broker), **extra)
     try:
         started = time.monotonic()
         ids = submit_in_process(env, texts)
         submit_s = time.monotonic() - started
+        if after_fill is not None:
+            after_fill(prefix)
         store = open_store_for(env)
         with Processes(data_dir / "logs") as procs, ConsumerWatch(env, workers) as watch:
             started = time.monotonic()
@@ -93,8 +102,10 @@ def drain_cell(cfg: Config, broker: str, batch: int, workers: int,
         if broker == "rabbitmq":
             harness.delete_queues(cfg.amqp_url, prefix)
     cell = DrainCell(broker, batch, workers, len(ids), window_rate(len(stamps), stamps),
-                     steady_rate(stamps, watch.all_at), submit_s, wall)
-    print(f"  drain: {broker:9} {cell.mode:17} {workers} worker(s): {cell.rate:,.0f} items/s, "
+                     steady_rate(stamps, watch.all_at), submit_s, wall, queue_type or "")
+    kind = f" {queue_type:7}" if queue_type else ""
+    print(f"  drain: {broker:9}{kind} {cell.mode:17} {workers} worker(s): "
+          f"{cell.rate:,.0f} items/s, "
           f"{cell.steady_rate:,.0f}/s once all consumed (fill {submit_s:.1f} s, workers "
           f"started→all done {wall:.1f} s)", flush=True)
     return cell

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ class IntakeRun:
     stored: int
     connections: int
     split: list[int] | None = None  # connections per API process, sampled mid-run
+    queue_type: str = ""  # PREDICTQ_QUEUE_TYPE when the run set one (sections/queues.py)
 
     @property
     def items_per_s(self) -> float:
@@ -43,12 +44,20 @@ class IntakeRun:
         return max(0, self.result.accepted * self.per_request - self.stored)
 
 
-def intake_runs(cfg: Config, broker: str, texts: Sequence[str]) -> list[IntakeRun]:
-    """Single then bulk wrk runs against one fresh API (no workers) on `broker`."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"intake-{broker}-", dir=cfg.workdir))
-    prefix = harness.unique_prefix(f"intake-{broker}")
+def intake_runs(cfg: Config, broker: str, texts: Sequence[str], *,
+                queue_type: str | None = None,
+                after_runs: Callable[[str], None] | None = None) -> list[IntakeRun]:
+    """Single then bulk wrk runs against one fresh API (no workers) on `broker`.
+
+    `queue_type` sets PREDICTQ_QUEUE_TYPE for the API (default: the setting's own
+    default); `after_runs(prefix)` runs after both wrk runs, while the queues exist."""
+    tag = f"intake-{broker}" + (f"-{queue_type}" if queue_type else "")
+    data_dir = Path(tempfile.mkdtemp(prefix=tag + "-", dir=cfg.workdir))
+    prefix = harness.unique_prefix(tag)
+    extra = {"queue_type": queue_type} if queue_type else {}
     env = harness.child_env(data_dir, prefix=prefix, model_dir=cfg.model_dir,
-                            broker_url=broker_url(cfg, broker), port=harness.free_port())
+                            broker_url=broker_url(cfg, broker), port=harness.free_port(),
+                            **extra)
     runs = []
     try:
         with Processes(data_dir / "logs") as procs:
@@ -71,14 +80,17 @@ def intake_runs(cfg: Config, broker: str, texts: Sequence[str]) -> list[IntakeRu
                 time.sleep(1.0)  # requests in flight when wrk stopped finish server-side
                 stored = sum(store.count_by_status().values()) - before
                 run = IntakeRun(broker, kind, per_request, result, stored, conns,
-                                split[0] if split else None)
+                                split[0] if split else None, queue_type or "")
                 runs.append(run)
-                print(f"  intake: {broker:9} {kind:6} {result.requests_per_s:,.0f} req/s, "
+                qt = f" {queue_type:7}" if queue_type else ""
+                print(f"  intake: {broker:9}{qt} {kind:6} {result.requests_per_s:,.0f} req/s, "
                       f"{run.items_per_s:,.0f} items/s, p50 {result.p50_ms:.1f} ms, "
                       f"p99 {result.p99_ms:.1f} ms, non-2xx {result.non_2xx}, "
                       f"202s {result.accepted:,}, stored {stored:,}, connections per "
                       f"process {_split(run.split)}", flush=True)
             store.close()
+            if after_runs is not None:
+                after_runs(prefix)
     finally:
         if broker == "rabbitmq":
             harness.delete_queues(cfg.amqp_url, prefix)
