@@ -7,7 +7,18 @@ from pathlib import Path
 from flask import Flask
 
 import ui
-from api import errors, lifecycle, monitor, ops, pages, predictions, security, sensors
+from api import (
+    auth,
+    errors,
+    lifecycle,
+    monitor,
+    ops,
+    pages,
+    predictions,
+    ratelimit,
+    security,
+    sensors,
+)
 from predictq.services import Services
 from predictq.settings import Settings
 
@@ -27,6 +38,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["predictq"] = services or Services.build(settings)
     errors.register(app)
     security.register(app)
+    # In this order: the key is read, the request counted, then refused or let through.
+    auth.register_identify(app, app.extensions["predictq"])
+    ratelimit.register(app, settings)
+    auth.register_authorize(app, app.extensions["predictq"])
     app.register_blueprint(predictions.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(sensors.bp)

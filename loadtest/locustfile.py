@@ -14,13 +14,15 @@ Thresholds set the exit code (see `_check_thresholds`): `--max-fail-ratio` (defa
 path; a sensor window, an anomaly one above all, is far more compute by design. Name
 user classes after the options to run only some of them (e.g. `... Submitter
 BatchSubmitter` for text only). Works against `predictq up` and a compose deployment
-alike (`--host`).
+alike (`--host`). Where the API asks for keys (PREDICTQ_API_KEYS=on, as in compose),
+set PREDICTQ_API_KEY to a key with the submit and read scopes: every request sends it.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 import random
 import time
 from typing import Any
@@ -95,8 +97,18 @@ def sensor_events() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _send_key(user: HttpUser) -> None:
+    """Every request of this user carries PREDICTQ_API_KEY, when it is set."""
+    key = os.environ.get("PREDICTQ_API_KEY", "").strip()
+    if key:
+        user.client.headers["Authorization"] = f"Bearer {key}"
+
+
 class _Predicting(HttpUser):
     abstract = True
+
+    def on_start(self) -> None:
+        _send_key(self)
 
     def submit_and_poll(self, model: str, input: dict[str, Any], row: str) -> None:
         started = time.perf_counter()
@@ -161,6 +173,9 @@ class BatchSubmitter(HttpUser):
 
     wait_time = between(0.5, 1.5)
     weight = 1
+
+    def on_start(self) -> None:
+        _send_key(self)
 
     @task
     def batch(self) -> None:

@@ -79,9 +79,10 @@ class Authenticator:
     """Finds the active key for a secret, remembering answers for `CACHE_S` so a
     request costs no store read; thread-safe."""
 
-    def __init__(self, store: Store, cache_s: float = CACHE_S, max_entries: int = 10_000) -> None:
+    def __init__(self, store: Store, cache_s: float | None = None,
+                 max_entries: int = 10_000) -> None:
         self.store = store
-        self.cache_s = cache_s
+        self.cache_s = CACHE_S if cache_s is None else cache_s
         self.max_entries = max_entries
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._lock = threading.Lock()

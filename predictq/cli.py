@@ -1,4 +1,4 @@
-"""The `predictq` command: up, api, worker, train, predict, status, queues."""
+"""The `predictq` command: up, api, worker, train, predict, status, queues, keys."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from predictq.cli_keys import keys
 from predictq.cli_models import evaluate, learn, models
 from predictq.cli_queues import queues
 from predictq.settings import Settings
@@ -259,5 +260,5 @@ def _train_one(settings: Settings, name: str) -> str:
 
 
 
-for _command in (models, evaluate, learn, queues):
+for _command in (models, evaluate, learn, queues, keys):
     main.add_command(_command)

@@ -110,3 +110,17 @@ class ArtifactError(PredictqError):
     """A model artifact is missing, unreadable or does not match its manifest."""
 
     code = "artifact_error"
+
+
+class Unauthorized(PredictqError):
+    """No API key, or one that is unknown or revoked, where keys are required."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(PredictqError):
+    """A valid API key without the scope this request needs."""
+
+    status = 403
+    code = "forbidden"

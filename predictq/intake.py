@@ -43,16 +43,19 @@ class Intake:
         self.marks: PublishedMarks[str] = PublishedMarks(store.mark_published)
         self.artifacts = ArtifactCheck(settings.resolved_model_dir)
 
-    def submit(self, body: Any, idempotency_key: str | None = None) -> Job:
-        """Validate, store and publish one submission; return its job."""
+    def submit(self, body: Any, idempotency_key: str | None = None,
+               owner: str | None = None) -> Job:
+        """Validate, store and publish one submission; return its job. `owner` is the
+        submitting API key's id (None with keys off)."""
         spec, inputs = self._parse(body, many=False)
-        jobs = self._accept(spec, inputs, body, idempotency_key)
+        jobs = self._accept(spec, inputs, body, idempotency_key, owner)
         return jobs[0]
 
-    def submit_batch(self, body: Any, idempotency_key: str | None = None) -> list[Job]:
+    def submit_batch(self, body: Any, idempotency_key: str | None = None,
+                     owner: str | None = None) -> list[Job]:
         """All inputs are validated before any is stored: one bad input rejects the batch."""
         spec, inputs = self._parse(body, many=True)
-        return self._accept(spec, inputs, body, idempotency_key)
+        return self._accept(spec, inputs, body, idempotency_key, owner)
 
     def get(self, tracking_id: str) -> Job:
         job = self.store.get(tracking_id)
@@ -61,10 +64,15 @@ class Intake:
         return job
 
     def _accept(
-        self, spec: ModelSpec, inputs: list[dict], body: Any, idempotency_key: str | None
+        self, spec: ModelSpec, inputs: list[dict], body: Any, idempotency_key: str | None,
+        owner: str | None = None,
     ) -> list[Job]:
-        jobs = [Job(model=spec.name, input=item) for item in inputs]
+        jobs = [Job(model=spec.name, input=item, owner=owner) for item in inputs]
         request_hash = _hash(body) if idempotency_key else None
+        if idempotency_key is not None and owner is not None:
+            # Per API key: one client's Idempotency-Key never answers with (or conflicts
+            # with) another client's jobs.
+            idempotency_key = f"{owner}:{idempotency_key}"
         stored, _ = self.store.create(jobs, idempotency_key, request_hash)
         pending = [job for job in stored if not job.published]
         if pending:

@@ -192,6 +192,42 @@ class Settings:
         "be written to the store) and recorded in the store when it is back.",
         default=10,
     )
+    api_keys: str = _doc(
+        "`on`: every `/v1` request needs an API key (`Authorization: Bearer <key>` or "
+        "`X-API-Key`) made by `predictq keys create`, and a key reads only the jobs it "
+        "submitted unless it has the `read-all` scope; `off`: no keys (the embedded "
+        "default). docs/SECURITY.md.",
+        default="off",
+    )
+    rate_limit: str = _doc(
+        "Requests allowed per API key (per client address when keys are off) across "
+        "every API process, in the `limits` notation (`100000/minute`, several separated "
+        "by `;`); answered 429 with Retry-After above it; `off` turns it off. The default "
+        "is a backstop above every documented benchmark from one address.",
+        default="100000/minute",
+    )
+    rate_limit_storage_url: str = _doc(
+        "Where the rate-limit counters live: `redis://host:6379` (needs the `redis` "
+        "package), `memory://` (one process only, for tests); empty means beside the "
+        "store (a `<store file>.limits` SQLite file, or the database `<store "
+        "database>_limits` on the store's MongoDB server).",
+        default="",
+    )
+    trusted_proxies: int = _doc(
+        "Reverse proxies in front of the API whose `X-Forwarded-For` is believed when "
+        "the rate limit is per address; 0 uses the connection's own address.",
+        default=0,
+    )
+
+    @property
+    def keys_required(self) -> bool:
+        """True when `api_keys` says on (on/1/true/yes); off/0/false/no/empty say off."""
+        value = self.api_keys.strip().lower()
+        if value in ("on", "1", "true", "yes"):
+            return True
+        if value in ("off", "0", "false", "no", ""):
+            return False
+        raise ValueError(f"{PREFIX}API_KEYS={self.api_keys!r}: expected on or off")
 
     @property
     def resolved_broker_url(self) -> str:

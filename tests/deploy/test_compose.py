@@ -47,3 +47,14 @@ def test_the_ha_profile_is_a_cluster_and_a_replica_set():
     rabbit_conf = (REPO / "deploy/ha/rabbitmq.conf").read_text()
     for i, node in enumerate(("rabbit1", "rabbit2", "rabbit3"), start=1):
         assert f"cluster_formation.classic_config.nodes.{i} = rabbit@{node}" in rabbit_conf
+
+
+def test_the_api_services_ask_for_keys_and_locust_can_send_one():
+    yaml = pytest.importorskip("yaml")
+
+    config = yaml.safe_load(compose("--profile", "ha", "--profile", "loadtest", "config"))
+    services = config["services"]
+    for name in ("api", "api-ha"):
+        assert services[name]["environment"]["PREDICTQ_API_KEYS"] == "on", name
+    assert "PREDICTQ_API_KEY" in services["locust"]["environment"]
+    assert "predictq keys create" in (REPO / "docker-compose.yml").read_text()
