@@ -73,6 +73,7 @@ def worker(ctx: click.Context, batch_size: int | None, batch_wait_ms: int | None
     from predictq.messaging import FAMILIES, STREAM_FAMILY
     from worker.factory import (
         create_alert_deliverer,
+        create_callback_deliverer,
         create_service_alert_deliverer,
         create_stream_consumer,
         create_worker,
@@ -94,7 +95,8 @@ def worker(ctx: click.Context, batch_size: int | None, batch_wait_ms: int | None
         streams.stop_event = w.stop_event  # one signal stops both
         threads.append(threading.Thread(target=streams.run, name="predictq-streams"))
     for deliverer, name in ((create_alert_deliverer(settings), "predictq-alerts"),
-                            (create_service_alert_deliverer(settings), "predictq-ops-alerts")):
+                            (create_service_alert_deliverer(settings), "predictq-ops-alerts"),
+                            (create_callback_deliverer(settings), "predictq-callbacks")):
         if deliverer is not None:
             deliverer.stop_event = w.stop_event
             threads.append(threading.Thread(target=deliverer.run, name=name))

@@ -49,6 +49,10 @@ class Job:
     # The id of the API key that submitted it (None: keys off, or stored before keys);
     # internal, not public: it decides who may read the job (predictq.apikeys).
     owner: str | None = None
+    # Where to POST the job once final (predictq.callbacks); written by `Store.create`
+    # beside the job, kept by the callback outbox (`store.callbacks`), not public, and
+    # None on jobs read back.
+    callback_url: str | None = None
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)

@@ -134,6 +134,30 @@ class Settings:
         "quiet spell raises a new alert.",
         default=60,
     )
+    callback_allow: str = _doc(
+        "Where completion callbacks (`callback_url` on a submission) may go, comma-separated: "
+        "a host (`hooks.example.com`, default port only), `host:port`, `host:*` (any port), "
+        "`*.example.com` (its subdomains), a URL prefix (`https://h.example.com/hooks/`), "
+        "or `*` (any host). Wildcards reach public addresses only; a target resolving to "
+        "a private, loopback or link-local address must be named literally. Empty: "
+        "callbacks are refused (422). docs/CALLBACKS.md.",
+        default="",
+    )
+    callback_secret: str = _doc(
+        "The per-deployment key of the callbacks' `X-Predictq-Signature` (HMAC-SHA256); "
+        "at least 16 characters, required when `PREDICTQ_CALLBACK_ALLOW` is set.",
+        default="",
+    )
+    callback_concurrency: int = _doc(
+        "Callbacks each worker POSTs at once (threads, each keeping its connections "
+        "alive).",
+        default=8,
+    )
+    callback_timeout_s: int = _doc(
+        "How long a callback receiver has to answer before the attempt counts as failed "
+        "(and is retried with backoff).",
+        default=5,
+    )
     model_poll_ms: int = _doc(
         "How often a worker asks the store which model versions serve and shadow; a "
         "promotion or rollback reaches every worker within this (plus the load time).",

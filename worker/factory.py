@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from predictq import messaging, retention
+from predictq.callbacks import delivery as callbacks
 from predictq.lifecycle.learning import LearningTask
 from predictq.lifecycle.serving import ModelServer
 from predictq.lifecycle.shadow import ShadowRunner
@@ -68,6 +69,14 @@ def create_alert_deliverer(settings: Settings) -> AlertDeliverer | None:
     if not settings.alert_webhook_url:
         return None
     return AlertDeliverer(settings, open_store(settings.resolved_store_url))
+
+
+def create_callback_deliverer(settings: Settings) -> AlertDeliverer | None:
+    """The completion callbacks' deliverer, or None when callbacks are off (an empty
+    PREDICTQ_CALLBACK_ALLOW: owed callbacks then wait until it is set again)."""
+    if not settings.callback_allow.strip():
+        return None
+    return callbacks.deliverer(settings, open_store(settings.resolved_store_url))
 
 
 def create_service_alert_deliverer(settings: Settings) -> AlertDeliverer | None:

@@ -75,6 +75,9 @@ class MongoStore(Store):
 
         self.service_alerts = MongoServiceAlerts(self)
         self.latency = MongoLatency(self)
+        from predictq.store.mongo_callbacks import MongoCallbacks
+
+        self.callbacks = MongoCallbacks(self)
         from predictq.store.mongo_keys import MongoKeys
 
         self.keys = MongoKeys(self)
@@ -443,7 +446,17 @@ def _to_doc(job: Job) -> dict[str, Any]:
         "published": job.published,
         "attempts": job.attempts,
         "owner": job.owner,
+        **_callback_fields(job),
     }
+
+
+def _callback_fields(job: Job) -> dict[str, Any]:
+    """The job's callback, kept in its own document (predictq.store.mongo_callbacks)."""
+    if not job.callback_url:
+        return {}
+    from predictq.store.mongo_callbacks import callback_fields  # it imports this module
+
+    return callback_fields(job)
 
 
 def _to_job(doc: dict[str, Any]) -> Job:

@@ -27,6 +27,7 @@ from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
 from predictq.store.base import FINAL_STATUSES, Store, conflict, final_outcomes
 from predictq.store.latency import SqliteLatency
+from predictq.store.sqlite_callbacks import SqliteCallbacks
 from predictq.store.sqlite_errors import translated as _translated
 from predictq.store.sqlite_keys import KEY_SCHEMA, SqliteKeys
 from predictq.store.sqlite_models import MODEL_SCHEMA, SqliteModels
@@ -132,6 +133,7 @@ class SqliteStore(Store):
         self.models = SqliteModels(self)
         self.service_alerts = SqliteServiceAlerts(self)
         self.latency = SqliteLatency(self)
+        self.callbacks = SqliteCallbacks(self)
         self.keys = SqliteKeys(self)
 
     # -- connections --------------------------------------------------------------
@@ -226,6 +228,8 @@ class SqliteStore(Store):
     ) -> tuple[list[Job], bool]:
         rows = [_to_row(job) for job in jobs]
         ids = [job.tracking_id for job in jobs]
+        if any(job.callback_url for job in jobs):
+            self.callbacks.ensure()
 
         def op(conn: sqlite3.Connection) -> tuple[list[Job], bool]:
             if idempotency_key is not None:
@@ -246,6 +250,7 @@ class SqliteStore(Store):
                 conn.executemany(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_marks(12)})", rows)
             except sqlite3.IntegrityError as exc:
                 raise ValueError(f"a tracking id already exists: {exc}") from exc
+            SqliteCallbacks.insert(conn, jobs)  # predictq.store.sqlite_callbacks
             return list(jobs), True
 
         return self._commit(op)
@@ -291,6 +296,7 @@ class SqliteStore(Store):
     @_translated()
     def finish(self, outcomes: Sequence[Outcome]) -> list[str]:
         outcomes = final_outcomes(outcomes)
+        self.callbacks.ensure()  # its table must exist before a callback can be missed
         now = time.time()
         def op(conn: sqlite3.Connection) -> list[str]:
             # Read under the write lock, so nobody can finish these jobs in between.
@@ -312,6 +318,8 @@ class SqliteStore(Store):
                     for o in changing
                 ],
             )
+            # The same transaction makes their callbacks due: no final job without one.
+            SqliteCallbacks.make_due(conn, [o.tracking_id for o in changing], now)
             return [o.tracking_id for o in changing]
 
         return self._commit(op)
