@@ -18,6 +18,7 @@ from typing import Any
 from models.errors import InvalidModelInput, UnknownModelName
 from models.registry import ModelSpec, get_spec
 from predictq.availability import ArtifactCheck
+from predictq.callbacks.targets import AllowList
 from predictq.errors import (
     BrokerUnavailable,
     InvalidInput,
@@ -42,6 +43,9 @@ class Intake:
         self.publisher = publisher
         self.marks: PublishedMarks[str] = PublishedMarks(store.mark_published)
         self.artifacts = ArtifactCheck(settings.resolved_model_dir)
+        # Where completion callbacks may go (predictq.callbacks.targets); raises at
+        # start-up for an allow-list without a signing secret.
+        self.callback_targets = AllowList.from_settings(settings)
 
     def submit(self, body: Any, idempotency_key: str | None = None,
                owner: str | None = None) -> Job:
@@ -69,6 +73,9 @@ class Intake:
     ) -> list[Job]:
         jobs = [Job(model=spec.name, input=item, owner=owner) for item in inputs]
         request_hash = _hash(body) if idempotency_key else None
+        if "callback_url" in body:  # checked by _parse; stored with the jobs
+            for job in jobs:
+                job.callback_url = body["callback_url"]
         if idempotency_key is not None and owner is not None:
             # Per API key: one client's Idempotency-Key never answers with (or conflicts
             # with) another client's jobs.
@@ -105,9 +112,11 @@ class Intake:
         if problem is not None:
             raise ModelUnavailable(problem)
         field = "inputs" if many else "input"
-        extra = set(body) - {"model", field}
+        extra = set(body) - {"model", field, "callback_url"}
         if extra:
             raise InvalidInput(f"unexpected field(s): {', '.join(sorted(extra))}")
+        if "callback_url" in body:
+            self.callback_targets.check(body["callback_url"])
         if field not in body:
             raise InvalidInput(f"'{field}' is required")
         raw = body[field]
