@@ -12,6 +12,7 @@ from api import (
     errors,
     lifecycle,
     monitor,
+    openapi,
     ops,
     pages,
     predictions,
@@ -48,4 +49,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(pages.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(monitor.bp)
+    openapi.install(app, settings)  # last: it documents the routes registered above
     return app

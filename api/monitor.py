@@ -16,7 +16,9 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template
 
+from api import schemas
 from api.context import services
+from api.declare import declare
 from predictq import monitoring, presence
 from predictq.errors import PredictqError
 from predictq.service_alerts import monitor, observe
@@ -39,6 +41,8 @@ def dashboard():
 
 
 @bp.get("/v1/monitor")
+@declare("Everything one refresh of the dashboard shows", tag="operations",
+         ok={200: schemas.MONITOR})
 def monitor_sample():
     return jsonify(sample(services()))
 

@@ -6,13 +6,20 @@ import json
 
 from flask import Blueprint, Response, jsonify, request
 
+from api import schemas
 from api.auth import owner_id, readable
 from api.bodies import json_body as _json_body
 from api.context import services
+from api.declare import Param, Reply, declare
 from predictq import metrics
 from predictq.errors import InvalidRequest
 
 bp = Blueprint("predictions", __name__, url_prefix="/v1/predictions")
+
+IDEMPOTENCY_KEY = Param("Idempotency-Key", "header", {"type": "string", "minLength": 1,
+                                                      "maxLength": 200, "pattern": r"\S"},
+                        "The same key (and body) answers with the same tracking id(s).")
+SUBMIT_ERRORS = (400, 404, 413, 415, 422, 503)
 
 
 def _idempotency_key() -> str | None:
@@ -26,6 +33,11 @@ def _idempotency_key() -> str | None:
 
 
 @bp.post("")
+@declare("Submit one input", tag="predictions", body=schemas.submission,
+         params=(IDEMPOTENCY_KEY,), errors=SUBMIT_ERRORS,
+         explain=lambda body: services().intake.explain(body, many=False),
+         ok={202: Reply(schemas.SUBMITTED, "Accepted: stored and queued.",
+                        headers={"Location": {"type": "string"}})})
 def submit():
     job = services().intake.submit(_json_body(), _idempotency_key(), owner_id())
     metrics.record_submissions(job.model, 1)
@@ -38,6 +50,11 @@ def submit():
 
 
 @bp.post("/batch")
+@declare("Submit a batch of inputs for one model", tag="predictions",
+         body=schemas.batch_submission, params=(IDEMPOTENCY_KEY,), errors=SUBMIT_ERRORS,
+         explain=lambda body: services().intake.explain(body, many=True),
+         ok={202: Reply(schemas.BATCH_SUBMITTED, "Accepted: one tracking id per input, "
+                        "in order.")})
 def submit_batch():
     jobs = services().intake.submit_batch(_json_body(), _idempotency_key(),
                                           owner_id())
@@ -46,5 +63,7 @@ def submit_batch():
 
 
 @bp.get("/<tracking_id>")
+@declare("Poll one prediction", tag="predictions", errors=(404, 503),
+         ok={200: schemas.ref("Job")})
 def get(tracking_id: str):
     return jsonify(readable(services().intake.get(tracking_id)).to_public())

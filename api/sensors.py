@@ -6,32 +6,59 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from api import schemas
 from api.bodies import json_body
 from api.context import services
+from api.declare import Param, declare
 from models.artifacts import read_manifest
 from models.errors import ModelError
 from predictq.errors import InvalidInput, NotFound
 from predictq.streams.records import Event
-from predictq.streams.validation import parse_time, sensor_id
+from predictq.streams.validation import SENSOR_ID, parse_readings, parse_time, sensor_id
 
 bp = Blueprint("sensors", __name__)
 
 MAX_LIMIT = 100_000
 
+SENSOR = Param("sensor", "path", {"type": "string", "pattern": f"^{SENSOR_ID.pattern}$"},
+               "Letters, digits, '.', '_' and '-', starting with a letter or digit.")
+SENSOR_ID_ARG = Param("sensor_id", "query", {"type": "string"}, "Only this sensor's.")
+
+
+def _limit_param(default: int) -> Param:
+    return Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                    "default": default}, "At most this many.")
+
+
+def _time_param(name: str, text: str) -> Param:
+    return Param(name, "query", {"type": "string"},
+                 f"{text}: epoch seconds or an ISO-8601 date-time (naive is UTC).")
+
+
+def _explain_readings(body: Any) -> None:
+    parse_readings(body, services().settings.max_readings_per_request)
+
 
 @bp.post("/v1/sensors/<sensor>/readings")
+@declare("Send a sensor's readings", tag="sensors", body=schemas.readings,
+         explain=_explain_readings, params=(SENSOR,), ok={202: schemas.ACCEPTED},
+         errors=(400, 409, 413, 415, 422, 503))
 def add_readings(sensor: str):
     accepted = services().readings.submit(sensor, json_body())
     return jsonify(accepted.to_public()), 202
 
 
 @bp.get("/v1/sensors")
+@declare("The sensors that have sent readings", tag="sensors",
+         params=(_limit_param(1000),), ok={200: schemas.SENSORS}, errors=(422, 503))
 def list_sensors():
     sensors = services().store.sensors.list_sensors(limit=_limit(1000))
     return jsonify({"sensors": [s.to_public() for s in sensors]})
 
 
 @bp.get("/v1/sensors/<sensor>")
+@declare("One sensor, its event model and its latest event", tag="sensors",
+         params=(SENSOR,), ok={200: schemas.SENSOR_DETAIL}, errors=(404, 422, 503))
 def get_sensor(sensor: str):
     info = _sensor(sensor)
     store = services().store
@@ -41,6 +68,11 @@ def get_sensor(sensor: str):
 
 
 @bp.get("/v1/sensors/<sensor>/readings")
+@declare("A sensor's readings in a time range, with their smoothing and scores",
+         tag="sensors", params=(SENSOR, _time_param("since", "From (default: until - 600 s)"),
+                                _time_param("until", "To (default: the last reading)"),
+                                _limit_param(10_000)),
+         ok={200: schemas.READINGS}, errors=(404, 422, 503))
 def get_readings(sensor: str):
     info = _sensor(sensor)
     until = _time_arg("until", info.last_t if info.last_t is not None else 0.0)
@@ -65,6 +97,9 @@ def get_readings(sensor: str):
 
 
 @bp.get("/v1/sensors/<sensor>/events")
+@declare("A sensor's events, newest first, with their classification", tag="sensors",
+         params=(SENSOR, _time_param("since", "Only events after"), _limit_param(100)),
+         ok={200: schemas.EVENTS}, errors=(404, 422, 503))
 def get_events(sensor: str):
     info = _sensor(sensor)
     since = _time_arg("since", None)
@@ -75,6 +110,9 @@ def get_events(sensor: str):
 
 
 @bp.get("/v1/alerts")
+@declare("Alerts, newest first", tag="sensors",
+         params=(_time_param("since", "Only alerts after"), SENSOR_ID_ARG, _limit_param(100)),
+         ok={200: schemas.ALERTS}, errors=(422, 503))
 def get_alerts():
     since = _time_arg("since", None)
     wanted = request.args.get("sensor_id")

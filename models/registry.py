@@ -33,6 +33,9 @@ class ModelSpec:
     family: str  # queue family: models of one family share a queue and its workers
     description: str
     validate: Callable[..., dict[str, Any]]  # (input, *, max_chars) -> normalised input
+    # (*, max_chars) -> the input's JSON Schema: what the API checks every request against
+    # and what the OpenAPI document shows; `validate` normalises what it lets through.
+    input_schema: Callable[..., dict[str, Any]]
     predict: Callable[[Any, Sequence[dict[str, Any]]], list[dict[str, Any]]]
     train: Callable[[Path, Progress | None], Manifest]
     # The answers feedback may give (a result's "label"); empty: the model takes none.
@@ -97,6 +100,7 @@ REGISTRY: dict[str, ModelSpec] = {
                 "frequencies). Result: ISO 639-1 label, English name, confidence."
             ),
             validate=language_model.validate,
+            input_schema=language_model.input_schema,
             predict=language_model.predict,
             train=_train_language,
             labels=tuple(sorted(LANGUAGE_NAMES)),
@@ -112,6 +116,7 @@ REGISTRY: dict[str, ModelSpec] = {
                 "(10 appliance categories). Result: ACSF1 class code, confidence, scores."
             ),
             validate=appliance_model.validate,
+            input_schema=appliance_model.input_schema,
             predict=appliance_model.predict,
             train=_train_appliance,
             labels=APPLIANCE_CODES,
@@ -127,6 +132,7 @@ REGISTRY: dict[str, ModelSpec] = {
                 "anomalous_points."
             ),
             validate=anomaly_model.validate,
+            input_schema=anomaly_model.input_schema,
             predict=anomaly_model.predict,
             train=_train_anomaly,
         ),

@@ -94,6 +94,12 @@ class Intake:
                 self.marks.add(job.tracking_id for job in pending)
         return stored
 
+    def explain(self, body: Any, *, many: bool) -> None:
+        """Raise the error that says why a body its schema refused is refused (404 for an
+        unknown model, 503 for one without an artifact, 422 naming the input): the
+        checks `submit` runs, without storing anything (api/declare.py)."""
+        self._parse(body, many=many)
+
     def close(self) -> None:
         """Write the pending published marks (see predictq.publish_marks)."""
         self.marks.close()

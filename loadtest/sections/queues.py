@@ -24,6 +24,7 @@ import dataclasses
 import functools
 import statistics
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,7 +226,9 @@ def broker(cfg: Config) -> Iterator[tuple[Config, Callable[[], Mapping[str, str]
     if problem:
         raise SystemExit(f"--rabbit-cluster: {problem}")
     print("  starting a 3-node RabbitMQ cluster …", flush=True)
-    with RabbitCluster(Path(cfg.workdir) / "cluster") as cluster:
+    # Its own folder in /tmp: the nodes run as the rabbitmq user, who cannot enter the
+    # benchmark's private (0700) work folder. destroy() removes it.
+    with RabbitCluster(Path(tempfile.mkdtemp(prefix="predictq-cluster-"))) as cluster:
         print(f"  cluster up in {cluster.startup_s} s: "
               f"{', '.join(n.name for n in cluster.nodes)}", flush=True)
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from models.sensor.schema import WindowBounds, validate_event
+from models.sensor.schema import WindowBounds, event_schema, validate_event
 
 # At least twice the longest subsequence the detector compares (128), so every reading
 # is seen in full context; at most 8,192 readings (about 160 KB of JSON).
 BOUNDS = WindowBounds(min_readings=256, max_readings=8192)
+
+
+def input_schema(**_: Any) -> dict[str, Any]:
+    """The JSON Schema the API validates an input with (models/sensor/schema.py)."""
+    return event_schema(BOUNDS, "AnomalyInput")
 
 
 def validate(input: Any, **_: Any) -> dict[str, Any]:

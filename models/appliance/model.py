@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from models.sensor.schema import WindowBounds, validate_event
+from models.sensor.schema import WindowBounds, event_schema, validate_event
 
 # 4 interleaved channels per time step; a training series is 365 steps (1460 readings).
 # Half a training series still scores 0.77 on the test split (MODEL_CARD.md); shorter
 # windows are refused rather than answered badly. Longer ones are resampled down.
 BOUNDS = WindowBounds(min_readings=728, max_readings=5840, multiple_of=4)
+
+
+def input_schema(**_: Any) -> dict[str, Any]:
+    """The JSON Schema the API validates an input with (models/sensor/schema.py)."""
+    return event_schema(BOUNDS, "ApplianceInput")
 
 
 def validate(input: Any, **_: Any) -> dict[str, Any]:

@@ -14,6 +14,22 @@ from models.language.text import normalise
 FIELDS = ("text",)
 
 
+def input_schema(*, max_chars: int) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of an input: the API validates every request with it and
+    publishes it in the OpenAPI document (api/openapi.py); `validate` then normalises."""
+    return {
+        "type": "object",
+        "title": "LanguageInput",
+        "description": "One text to identify the language of.",
+        "properties": {"text": {
+            "type": "string", "minLength": 1, "maxLength": max_chars,
+            "pattern": r"\S", "description": "Not only white space.",
+            "examples": ["Jag tycker om att läsa böcker på kvällarna."]}},
+        "required": ["text"],
+        "additionalProperties": False,
+    }
+
+
 def validate(input: Any, *, max_chars: int) -> dict[str, Any]:
     """`{"text": <str>}` with the text normalised; InvalidModelInput otherwise."""
     if not isinstance(input, dict):

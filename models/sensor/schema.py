@@ -39,6 +39,36 @@ class WindowBounds:
         return text
 
 
+def event_schema(bounds: WindowBounds, title: str) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of an event for a model with these bounds: the API
+    validates every request with it and publishes it in the OpenAPI document;
+    `validate_event` then normalises, and explains a refusal in a person's words. A
+    window's multiple (4 channels) is beyond JSON Schema: it is in the description."""
+    finite = {"type": "number", "description": "A finite number."}
+    return {
+        "type": "object",
+        "title": title,
+        "description": "One window of readings from one sensor.",
+        "properties": {
+            "sensor_id": {"type": "string", "minLength": 1,
+                          "maxLength": MAX_SENSOR_ID_CHARS, "pattern": r"\S"},
+            "timestamp": {"description": "ISO-8601 date-time or epoch seconds.",
+                          "anyOf": [{"type": "string", "format": "date-time"},
+                                    {"type": "number"}]},
+            "sampling_period_ms": {"type": "number", "exclusiveMinimum": 0},
+            "readings": {"type": "array", "items": finite,
+                         "minItems": bounds.min_readings, "maxItems": bounds.max_readings,
+                         "description": f"The window: {bounds.describe()}."},
+            "features": {"type": "object", "maxProperties": MAX_FEATURES,
+                         "propertyNames": {"minLength": 1,
+                                           "maxLength": MAX_FEATURE_NAME_CHARS},
+                         "additionalProperties": finite},
+        },
+        "required": list(REQUIRED),
+        "additionalProperties": False,
+    }
+
+
 def validate_event(input: Any, bounds: WindowBounds) -> dict[str, Any]:
     """The event with readings as floats; InvalidModelInput (for a person) otherwise."""
     if not isinstance(input, dict):

@@ -18,17 +18,23 @@ from predictq.store import Store
 MAX_LABEL_CHARS = 64
 
 
-def give(store: Store, tracking_id: str, body: Any) -> Feedback:
-    """Record `{"label": ...}` as the truth for a done job; return what is stored.
-
-    404 for an unknown job, 409 while it is not done (a failed job has no answer to
-    judge), 422 for a label the model cannot give or a model that takes no feedback."""
+def parse_body(body: Any) -> str:
+    """The label of a `{"label": ...}` body; InvalidRequest/InvalidInput saying why not."""
     if not isinstance(body, dict) or set(body) != {"label"}:
         raise InvalidRequest('the body must be an object with one field: {"label": ...}')
     label = body["label"]
     if not isinstance(label, str) or not 0 < len(label) <= MAX_LABEL_CHARS:
         raise InvalidInput(f"label must be a non-empty string of at most {MAX_LABEL_CHARS} "
                            "characters")
+    return label
+
+
+def give(store: Store, tracking_id: str, body: Any) -> Feedback:
+    """Record `{"label": ...}` as the truth for a done job; return what is stored.
+
+    404 for an unknown job, 409 while it is not done (a failed job has no answer to
+    judge), 422 for a label the model cannot give or a model that takes no feedback."""
+    label = parse_body(body)
     job = store.get(tracking_id)
     if job is None:
         raise NotFound(f"no prediction with tracking id {tracking_id!r}")
