@@ -19,6 +19,7 @@ from api import (
     ratelimit,
     security,
     sensors,
+    waiting,
 )
 from predictq.services import Services
 from predictq.settings import Settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ratelimit.register(app, settings)
     auth.register_authorize(app, app.extensions["predictq"])
     app.register_blueprint(predictions.bp)
+    app.register_blueprint(waiting.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(sensors.bp)
     app.register_blueprint(pages.bp)

@@ -11,6 +11,7 @@ from api.auth import owner_id, readable
 from api.bodies import json_body as _json_body
 from api.context import services
 from api.declare import Param, Reply, declare
+from api.waiting import waited
 from predictq import metrics
 from predictq.errors import InvalidRequest
 
@@ -66,4 +67,4 @@ def submit_batch():
 @declare("Poll one prediction", tag="predictions", errors=(404, 503),
          ok={200: schemas.ref("Job")})
 def get(tracking_id: str):
-    return jsonify(readable(services().intake.get(tracking_id)).to_public())
+    return jsonify(waited(readable(services().intake.get(tracking_id))).to_public())

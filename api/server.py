@@ -1,11 +1,19 @@
-"""`predictq api`: the app under gunicorn (threaded workers), configured from settings."""
+"""`predictq api`: the app under gunicorn, configured from settings.
+
+The worker class is `gevent` by default: a request waiting for a result (`?wait=`, the
+event stream) is a greenlet, not one of a few threads, so thousands can wait while
+submissions keep flowing (docs/BENCHMARKS.md measures both classes). gunicorn
+monkey-patches the worker process before it loads the app, so the store, the
+publisher and the completions feed cooperate with it unchanged."""
 
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.base import Worker
 
 from predictq.settings import Settings
+
+WORKER_CLASSES = ("gevent", "gthread")
 
 
 class _Gunicorn(BaseApplication):
@@ -15,11 +23,15 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         s = self.settings
+        if s.api_worker_class not in WORKER_CLASSES:
+            raise ValueError(f"PREDICTQ_API_WORKER_CLASS={s.api_worker_class!r}: expected "
+                             f"one of {', '.join(WORKER_CLASSES)}")
         for key, value in {
             "bind": f"{s.host}:{s.port}",
             "workers": s.api_workers,
             "threads": s.api_threads,
-            "worker_class": "gthread",
+            "worker_class": s.api_worker_class,
+            "worker_connections": s.api_worker_connections,
             "accesslog": None,
             "graceful_timeout": 10,
             # gunicorn closes an idle keep-alive connection after 2 s by default. A client
@@ -42,7 +54,7 @@ class _Gunicorn(BaseApplication):
         return create_app(self.settings)
 
 
-def _log_ready(worker: ThreadWorker) -> None:
+def _log_ready(worker: Worker) -> None:
     # gunicorn logs "Booting worker" before a process loads the app; this is the moment
     # it starts accepting. Benchmarks wait for every process to say it, as one still
     # booting leaves all early connections to the others.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from predictq import retention
+from predictq.completions.waiting import Completions
 from predictq.intake import Intake
 from predictq.messaging import Publisher
 from predictq.settings import Settings
@@ -20,6 +21,7 @@ class Services:
     publisher: Publisher
     intake: Intake
     readings: ReadingsIntake
+    completions: Completions
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None,
@@ -28,9 +30,10 @@ class Services:
         retention.configure(settings, store)  # the keys this process stores expire
         publisher = publisher or Publisher(settings)
         return cls(settings, store, publisher, Intake(settings, store, publisher),
-                   ReadingsIntake(settings, store, publisher))
+                   ReadingsIntake(settings, store, publisher), Completions(settings, store))
 
     def close(self) -> None:
+        self.completions.close()
         self.intake.close()
         self.readings.close()
         self.publisher.close()

@@ -47,7 +47,22 @@ class Settings:
     host: str = _doc("Interface the API listens on.", default="127.0.0.1")
     port: int = _doc("Port the API listens on.", default=8000)
     api_workers: int = _doc("gunicorn worker processes serving the API.", default=2)
-    api_threads: int = _doc("Threads per gunicorn worker.", default=8)
+    api_threads: int = _doc("Threads per gunicorn worker (the `gthread` class).", default=8)
+    api_worker_class: str = _doc(
+        "gunicorn worker class of the API: `gevent` (each request a greenlet, so thousands "
+        "of `?wait=` requests and event streams can be open at once) or `gthread` (each "
+        "request holds one of `api_threads` threads). docs/BENCHMARKS.md compares them.",
+        default="gevent",
+    )
+    api_worker_connections: int = _doc(
+        "Most requests open at once per API process with the `gevent` class.", default=4000)
+    wait_max_s: float = _doc(
+        "Longest `?wait=` a request may ask for; longer ones are cut to it.", default=30.0)
+    wait_poll_ms: int = _doc(
+        "On the embedded broker, how often an API process with waiting requests reads the "
+        "jobs finished since its last look (one query per process, however many wait).",
+        default=10,
+    )
     batch_size: int = _doc("Largest micro-batch a worker predicts at once (1 = one by one).",
                            default=32)
     batch_wait_ms: int = _doc(

@@ -109,6 +109,12 @@ def dead_letter(producer: Producer, settings: Settings, body: Any, *, reason: st
     )
 
 
+def completions_exchange(settings: Settings) -> Exchange:
+    """Where workers announce the jobs they finished; every API process binds a queue
+    of its own (predictq.completions). Transient: an announcement is only a hint."""
+    return Exchange(f"{settings.queue_prefix}.completions", type="fanout", durable=False)
+
+
 def partition_of(settings: Settings, sensor_id: str) -> int:
     """The partition a sensor belongs to: stable across processes and restarts (crc32,
     not Python's salted hash). Changing `stream_partitions` moves sensors; see

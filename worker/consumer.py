@@ -27,7 +27,9 @@ from kombu import Connection, Consumer, Producer
 from kombu.message import Message
 
 from predictq import messaging, metrics, presence, topology
+from predictq.completions.announce import Announcer
 from predictq.errors import BrokerUnavailable, StoreUnavailable
+from predictq.jobs import Status
 from predictq.lifecycle.serving import ModelServer
 from predictq.messaging import Publisher
 from predictq.processing import BatchProcessor, Delivery
@@ -74,6 +76,7 @@ class Worker:
         self.model_server = model_server
         self.servable = servable
         self.publisher = publisher
+        self.announcer = Announcer(settings)
         self.processed = 0
         self.left = 0  # deliveries handed back for a model this worker cannot serve
         self.duplicates = 0
@@ -212,6 +215,9 @@ class Worker:
             self.left += len(left)
         if messages:
             _ack_all(messages)
+        # After the acks: a waiting client re-reads the store, where these are final.
+        self.announcer.announce(self._producer, [o.tracking_id for o in report.outcomes
+                                                 if Status(o.status).is_final])
         metrics.REDELIVERIES.inc(sum(1 for m in messages if m.delivery_info.get("redelivered")))
         self.processed += len(messages)
         self.duplicates += report.duplicates

@@ -109,6 +109,12 @@ class Store(ABC):
         """Jobs done or failed with `updated_at` at or after `since` (the ack rate's)."""
 
     @abstractmethod
+    def finished_since(self, since: float, limit: int = 10_000) -> list[tuple[str, float]]:
+        """(tracking_id, updated_at) of the jobs done or failed at or after `since`,
+        oldest first: the change feed an API process waits on without a broker
+        (predictq.completions.feeds.StoreFeed)."""
+
+    @abstractmethod
     def unpublished(self, older_than: float, limit: int = 500) -> list[Job]:
         """Queued jobs never confirmed by the broker, created at or before `older_than`,
         oldest first. Only reads: a sweeper claims work with `sweep`."""

@@ -323,6 +323,13 @@ class MongoStore(Store):
         return self._jobs.count_documents(query)
 
     @_translated()
+    def finished_since(self, since: float, limit: int = 10_000) -> list[tuple[str, float]]:
+        query = {"updated_at": {"$gte": since}, "status": {"$in": list(FINAL_STATUSES)}}
+        cursor = self._jobs.find(query, {"_id": 1, "updated_at": 1}).sort(
+            "updated_at", ASCENDING).limit(limit)
+        return [(doc["_id"], doc["updated_at"]) for doc in cursor]
+
+    @_translated()
     def unpublished(self, older_than: float, limit: int = 500) -> list[Job]:
         query = {"published": False, "status": Status.QUEUED.value,
                  "created_at": {"$lte": older_than}}

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from predictq.group_commit import GroupCommit
 from predictq.jobs import Job, Outcome, Status
+from predictq.native_threads import thread_local
 from predictq.store.base import FINAL_STATUSES, Store, conflict, final_outcomes
 from predictq.store.latency import SqliteLatency
 from predictq.store.sqlite_callbacks import SqliteCallbacks
@@ -122,7 +123,7 @@ class SqliteStore(Store):
     def __init__(self, path: str | os.PathLike[str], busy_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
-        self._local = threading.local()
+        self._local = thread_local()  # per OS thread, also under gevent
         self._lock = threading.Lock()
         self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._generation = 0
@@ -297,8 +298,10 @@ class SqliteStore(Store):
     def finish(self, outcomes: Sequence[Outcome]) -> list[str]:
         outcomes = final_outcomes(outcomes)
         self.callbacks.ensure()  # its table must exist before a callback can be missed
-        now = time.time()
         def op(conn: sqlite3.Connection) -> list[str]:
+            # Stamped under the write lock, so finished jobs' times follow the order
+            # they commit in: the change feed (`finished_since`) relies on it.
+            now = time.time()
             # Read under the write lock, so nobody can finish these jobs in between.
             still_open = {
                 row[0]
@@ -381,6 +384,14 @@ class SqliteStore(Store):
         return self._query(f"SELECT COUNT(*) FROM jobs {where}", [*params, since])[0][0]
 
     @_translated()
+    def finished_since(self, since: float, limit: int = 10_000) -> list[tuple[str, float]]:
+        return [(row[0], row[1]) for row in self._query(
+            # `+status`: not by the status index, which would walk every finished job.
+            "SELECT tracking_id, updated_at FROM jobs"
+            " WHERE updated_at >= ? AND +status IN ('done', 'failed')"
+            " ORDER BY updated_at LIMIT ?", [since, limit])]
+
+    @_translated()
     def unpublished(self, older_than: float, limit: int = 500) -> list[Job]:
         # Without statistics the planner prefers (status, created_at), which walks the
         # whole queued backlog; the partial index holds only the few unpublished jobs.
@@ -425,12 +436,17 @@ class SqliteStore(Store):
 
     @_translated()
     def expire_finished(self, before: float, limit: int = 1000) -> int:
+        self.callbacks.ensure()
+
         def op(conn: sqlite3.Connection) -> int:
             # jobs_updated walks the old end of the table; in-flight jobs there are few.
-            return conn.execute(
-                "DELETE FROM jobs WHERE tracking_id IN (SELECT tracking_id FROM jobs"
-                " INDEXED BY jobs_updated WHERE updated_at < ? AND status IN (?, ?)"
-                " ORDER BY updated_at LIMIT ?)", (before, *FINAL_STATUSES, limit)).rowcount
+            expired = json.dumps([row[0] for row in conn.execute(
+                "SELECT tracking_id FROM jobs INDEXED BY jobs_updated WHERE updated_at < ?"
+                " AND status IN (?, ?) ORDER BY updated_at LIMIT ?",
+                (before, *FINAL_STATUSES, limit))])
+            SqliteCallbacks.forget(conn, expired)  # a job's callback goes with it
+            return conn.execute("DELETE FROM jobs WHERE tracking_id IN"
+                                " (SELECT value FROM json_each(?))", (expired,)).rowcount
 
         return self._commit(op)
 

@@ -307,6 +307,23 @@ def test_count_finished_since(store: Store) -> None:
     assert store.count_finished_since(since - 3600) == 3
 
 
+def test_finished_since_is_the_change_feed_of_final_jobs_in_commit_order(store: Store) -> None:
+    early, first, second, busy = job(), job(), job(model="appliance"), job()
+    store.create([early, first, second, busy])
+    store.finish([done(early.tracking_id)])
+    time.sleep(0.01)
+    since = time.time()
+    store.finish([done(first.tracking_id)])
+    store.finish([failed(second.tracking_id)])
+    store.mark_processing([busy.tracking_id])
+    feed = store.finished_since(since)
+    assert [tid for tid, _ in feed] == [first.tracking_id, second.tracking_id]
+    assert feed[0][1] <= feed[1][1] and feed[0][1] >= since
+    assert [tid for tid, _ in store.finished_since(since, limit=1)] == [first.tracking_id]
+    assert len(store.finished_since(since - 3600)) == 3
+    assert store.finished_since(time.time() + 1) == []
+
+
 def test_unpublished_is_oldest_first_bounded_and_queued_only(store: Store) -> None:
     jobs = [job(created_at=T0 + i) for i in range(6)]
     store.create(jobs[::-1])
