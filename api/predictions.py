@@ -11,7 +11,7 @@ from api.auth import owner_id, readable
 from api.bodies import json_body as _json_body
 from api.context import services
 from api.declare import Param, Reply, declare
-from api.waiting import waited
+from api.waiting import WAIT, waited
 from predictq import metrics
 from predictq.errors import InvalidRequest
 
@@ -64,7 +64,7 @@ def submit_batch():
 
 
 @bp.get("/<tracking_id>")
-@declare("Poll one prediction", tag="predictions", errors=(404, 503),
-         ok={200: schemas.ref("Job")})
+@declare("Read one prediction, optionally waiting until it is final", tag="predictions",
+         params=(WAIT,), errors=(400, 404, 503), ok={200: schemas.ref("Job")})
 def get(tracking_id: str):
     return jsonify(waited(readable(services().intake.get(tracking_id))).to_public())

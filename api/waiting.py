@@ -9,13 +9,24 @@ from collections.abc import Iterator, Sequence
 
 from flask import Blueprint, Response, jsonify, request
 
+from api import schemas
 from api.auth import readable
 from api.context import services
+from api.declare import Param, Reply, declare
 from predictq.errors import InvalidRequest, NotFound
 from predictq.jobs import Job
 from predictq.services import Services
 
 bp = Blueprint("waiting", __name__, url_prefix="/v1/predictions")
+
+WAIT = Param("wait", "query", {"type": "number", "minimum": 0},
+             "Seconds to wait for the job(s) to become final before answering (cut to "
+             "PREDICTQ_WAIT_MAX_S, 30 by default); 0 or absent answers at once.")
+IDS = Param("ids", "query", {"type": "string", "minLength": 1},
+            "Tracking ids, comma-separated (at most PREDICTQ_MAX_BATCH_INPUTS).",
+            required=True)
+PREDICTIONS = {"type": "object", "required": ["predictions"],
+               "properties": {"predictions": {"type": "array", "items": schemas.ref("Job")}}}
 
 def wait_seconds(default: float = 0.0) -> float:
     """`?wait=` in seconds (0 = answer at once), cut to `wait_max_s`."""
@@ -65,6 +76,9 @@ def waited(job: Job) -> Job:
 
 
 @bp.get("")
+@declare("Read many predictions, optionally waiting until all are final",
+         tag="predictions", params=(IDS, WAIT), errors=(400, 404, 503),
+         ok={200: Reply(PREDICTIONS, "The jobs, in the order of `ids`.")})
 def list_predictions():
     svc = services()
     ids = tracking_ids()
@@ -76,6 +90,14 @@ def list_predictions():
 
 
 @bp.get("/events")
+@declare("Stream predictions as they become final (server-sent events)",
+         tag="predictions", params=(IDS, WAIT), errors=(400, 404, 503),
+         description="One `prediction` event (data: the job) per job as it becomes "
+                     "final, those final already at once; then `end` (data: "
+                     "`{\"pending\": [ids]}`) when all are final or the wait (default "
+                     "the maximum) runs out.",
+         ok={200: Reply({"type": "string"}, "An event stream.",
+                        media_type="text/event-stream")})
 def events():
     svc = services()
     ids = tracking_ids()
