@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.registry import REGISTRY
+from predictq.callbacks.targets import CALLBACK_URL_SCHEMA
 from predictq.lifecycle.feedback import MAX_LABEL_CHARS
 from predictq.settings import Settings
 from predictq.streams.validation import MAX_T
@@ -73,21 +74,27 @@ def components(settings: Settings) -> dict[str, Schema]:
     return named
 
 
-def _submission(name: str, field: str, value: Schema) -> Schema:
-    return _obj({"model": {"const": name}, field: value}, additionalProperties=False,
-                title=f"{name} submission")
+def _submission(name: str, field: str, value: Schema, settings: Settings) -> Schema:
+    # `callback_url` only where the operator allows callbacks (docs/CALLBACKS.md): with
+    # none allowed it is refused, and the document says so by leaving it out.
+    callback = ({"callback_url": CALLBACK_URL_SCHEMA} if settings.callback_allow.strip()
+                else {})
+    return _obj({"model": {"const": name}, field: value}, callback,
+                additionalProperties=False, title=f"{name} submission")
 
 
 def submission(settings: Settings) -> Schema:
     """`POST /v1/predictions`: one input for one model."""
-    return {"oneOf": [_submission(n, "input", ref(_input_name(n))) for n in REGISTRY]}
+    return {"oneOf": [_submission(n, "input", ref(_input_name(n)), settings)
+                      for n in REGISTRY]}
 
 
 def batch_submission(settings: Settings) -> Schema:
     """`POST /v1/predictions/batch`: up to max_batch_inputs inputs for one model."""
     return {"oneOf": [
         _submission(n, "inputs", {"type": "array", "items": ref(_input_name(n)),
-                                  "minItems": 1, "maxItems": settings.max_batch_inputs})
+                                  "minItems": 1, "maxItems": settings.max_batch_inputs},
+                    settings)
         for n in REGISTRY]}
 
 

@@ -19,7 +19,8 @@ duplicates (a tracking id arriving again after a 200) and whether each carried a
 reason (`X-Predictq-Retry-Reason`), signatures that failed, delivery latency (arrival
 at the receiver - the job's `updated_at`, when it became final) p50/p99 for first
 attempts of jobs finished while the receiver was up before the outage, and for those
-finished after it was back; how long after its return the last callback arrived.
+finished after it was back (queued behind the retries falling due then); how long after
+its return the last retried callback, and the last of all, arrived.
 
     python -m loadtest.callback_bench                     # RabbitMQ, 10,000 jobs
     python -m loadtest.callback_bench --broker embedded   # file-system broker
@@ -35,6 +36,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -170,6 +172,7 @@ def analyse(records: list[dict[str, Any]], ids: list[str], down: float, up: floa
         elif finished > up:
             after.append(latency)
     last = max((r["at"] for r in records), default=up)
+    last_retried = max((r["at"] for r in records if r["delivery"] > 1), default=up)
 
     def ms(values: list[float], q: float) -> float | None:
         return round(percentile(values, q) * 1000, 1) if values else None
@@ -186,6 +189,8 @@ def analyse(records: list[dict[str, Any]], ids: list[str], down: float, up: floa
         "latency_after_ms": {"n": len(after), "p50": ms(after, 50), "p99": ms(after, 99),
                              "max": ms(after, 100)},
         "last_arrival_after_back_s": round(last - up, 1),
+        # When the backlog of retries had gone out (backoff: 1, 2, 4, 8, 16 s ...).
+        "last_retried_arrival_after_back_s": round(last_retried - up, 1),
     }
 
 
@@ -204,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=None,
                         help="a trained model folder; default: train `language` afresh")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--logs", type=Path, default=None,
+                        help="copy the processes' logs here at the end")
     args = parser.parse_args(argv)
     if args.broker == "amqp":
         problem = harness.amqp_reachable(args.amqp_url)
@@ -287,6 +294,8 @@ def run(args: argparse.Namespace, workdir: Path, model_dir: Path) -> dict[str, A
             return result
     finally:
         receiver.kill()
+        if args.logs is not None:
+            shutil.copytree(log_dir, args.logs, dirs_exist_ok=True)
         if args.broker == "amqp":
             with contextlib.suppress(Exception):
                 harness.delete_queues(args.amqp_url, prefix)

@@ -8,7 +8,8 @@ of the very write that makes the job done or failed (SQLite: the same transactio
 forgotten, and no sweep is needed to find one. The deliverer
 (predictq.callbacks.delivery) claims due callbacks with a lease, as the alert outboxes
 do, and settles each as delivered, failed (due again later) or abandoned (a target
-that will never take it; the reason is kept).
+that will never take it; the reason is kept). A callback goes with its job when
+retention deletes the job (`Store.expire_finished`), delivered or not.
 """
 
 from __future__ import annotations

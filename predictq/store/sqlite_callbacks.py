@@ -73,6 +73,13 @@ class SqliteCallbacks(CallbackStore):
                 " AND delivered_at IS NULL AND abandoned_at IS NULL",
                 (now, json.dumps(list(tracking_ids))))
 
+    @staticmethod
+    def forget(conn: sqlite3.Connection, listed: str) -> None:
+        """`expire_finished`'s part: the callbacks of the jobs it deletes (a JSON list
+        of ids) go with them, delivered or not."""
+        conn.execute("DELETE FROM callbacks WHERE tracking_id IN"
+                     " (SELECT value FROM json_each(?))", (listed,))
+
     # -- the outbox ---------------------------------------------------------------
 
     @translated()

@@ -136,3 +136,15 @@ def test_a_repeated_idempotent_submission_stores_one_callback(store):
     assert not created and stored[0].tracking_id == first.tracking_id
     store.finish(done(first))
     assert len(store.callbacks.claim_due(time.time(), 60)) == 1
+
+
+def test_a_callback_goes_with_its_job_when_retention_deletes_it(store):
+    old, kept = job(text="old"), job(text="kept")
+    store.create([old, kept])
+    store.finish(done(old))
+    now = time.time()
+    store.callbacks.claim_due(now, 0)
+    store.callbacks.delivered(old.tracking_id, now)
+    assert store.expire_finished(now + 1) == 1
+    assert store.callbacks.get(old.tracking_id) is None
+    assert store.callbacks.get(kept.tracking_id).url == URL  # not final: kept
