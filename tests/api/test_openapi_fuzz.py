@@ -41,7 +41,8 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 def schemathesis_command(url: str, examples: int = EXAMPLES, seed: int = SEED) -> list[str]:
     st = Path(sys.executable).with_name("st")
-    return [str(st), "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", ",".join(CHECKS),
+    return [str(st), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
+            "--checks", ",".join(CHECKS),
             "--mode", "all", "--phases", "examples,coverage,fuzzing",
             "--max-examples", str(examples), "--seed", str(seed),
             "--generation-database", ":memory:", "--request-timeout", "30",
