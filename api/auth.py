@@ -39,7 +39,7 @@ SCOPES: dict[str, str] = {
     "waiting.events": READ,
     "lifecycle.give_feedback": FEEDBACK,
     "lifecycle.get_feedback": FEEDBACK,
-    "lifecycle.model": READ_ALL,
+    "lifecycle.model": READ,  # aggregates only; the form asks it for feedback labels
     "ops.models": READ,
     "ops.queue": READ_ALL,
     "monitor.monitor_sample": READ_ALL,
@@ -127,3 +127,31 @@ def readable(job: Job) -> Job:
     if not may_read(current_key(), job):
         raise NotFound(f"no prediction with tracking_id {job.tracking_id!r}")
     return job
+
+
+# -- the OpenAPI document (api/openapi.py) ----------------------------------------------
+
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "An API key made by `predictq keys create` "
+                              "(docs/SECURITY.md)."},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+               "description": "The same key, in a header of its own."},
+}
+UNAUTHORIZED = "No API key, or one unknown or revoked (`unauthorized`)."
+FORBIDDEN = "The API key lacks this operation's scope (`forbidden`)."
+RATE_LIMITED = "Over the rate limit of this key or address (`rate_limited`)."
+
+
+def documented(endpoint: str, path: str, keys_on: bool, limited: bool,
+               ) -> tuple[list[dict[str, list[str]]] | None, dict[int, str]]:
+    """An operation's OpenAPI `security` (None: open) and the error statuses keys and
+    rate limits add to it, as this deployment's settings have them."""
+    errors: dict[int, str] = {}
+    if limited and endpoint not in ("ops.healthz", "ops.prometheus"):
+        errors[429] = RATE_LIMITED
+    scope = required_scope(endpoint, path) if keys_on else None
+    if scope is None:
+        return None, errors
+    errors.update({401: UNAUTHORIZED, 403: FORBIDDEN})
+    return [{"bearer": [scope]}, {"apiKey": [scope]}], errors

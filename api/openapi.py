@@ -18,8 +18,9 @@ import jsonschema_rs
 from flask import Blueprint, Flask, Response, current_app, render_template
 from werkzeug.routing import Rule
 
-from api import schemas
+from api import auth, schemas
 from api.declare import Operation, Param, Reply, operation_of, resolve
+from predictq import ratelimits
 from predictq.settings import Settings
 
 bp = Blueprint("openapi", __name__)
@@ -88,6 +89,9 @@ def build(app: Flask, settings: Settings, components: dict[str, Any]) -> dict[st
         path = _PARAM.sub(r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule, op, settings)
+    extra: dict[str, Any] = {}
+    if settings.keys_required:  # docs/SECURITY.md; the scopes are api/auth.py's
+        extra["securitySchemes"] = auth.SECURITY_SCHEMES
     return {
         "openapi": "3.1.0",
         "info": {"title": "predictq", "version": "1",
@@ -97,7 +101,7 @@ def build(app: Flask, settings: Settings, components: dict[str, Any]) -> dict[st
                  "license": {"name": "MIT", "identifier": "MIT"}},
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {"schemas": components, **extra},
     }
 
 
@@ -118,10 +122,18 @@ def _operation(rule: Rule, op: Operation, settings: Settings) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(status): _reply(reply, settings) for status, reply in op.ok.items()}
     errors = {**{s: schemas.ERRORS[s] for s in op.errors}, **COMMON_ERRORS}
+    security, guarded = auth.documented(rule.endpoint, rule.rule, settings.keys_required,
+                                        bool(ratelimits.limit_strings(settings)))
+    errors.update(guarded)
+    if security is not None:
+        out["security"] = security
     for status, text in sorted(errors.items()):
         responses.setdefault(str(status), {
             "description": text,
             "content": {"application/json": {"schema": schemas.ref("Error")}}})
+    for status, header in ((401, "WWW-Authenticate"), (429, "Retry-After")):
+        if str(status) in responses:
+            responses[str(status)]["headers"] = {header: {"schema": {"type": "string"}}}
     out["responses"] = responses
     return out
 

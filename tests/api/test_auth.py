@@ -149,3 +149,27 @@ def test_keys_off_needs_no_key_and_ignores_one(services):
     assert client.get(f"/v1/predictions/{tid}",
                       headers={"Authorization": "Bearer pqk_junk"}).status_code == 200
     assert services.store.get(tid).owner is None
+
+
+def test_the_openapi_document_states_keys_scopes_and_limits(client, services):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/openapi.json").get_json()  # keys on, rate limit off
+    validate(doc)
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            if not path.startswith("/v1/"):
+                assert "security" not in op and "401" not in op["responses"], path
+                continue
+            (scope,) = op["security"][0]["bearer"]
+            assert scope == SCOPES[op["operationId"].replace("_", ".", 1)], (method, path)
+            assert {"401", "403"} <= set(op["responses"]) and "429" not in op["responses"]
+    # Keys off, the default limit on: no security, a 429 with Retry-After.
+    doc = create_app(services=services).test_client().get("/openapi.json").get_json()
+    validate(doc)
+    assert "securitySchemes" not in doc["components"]
+    submit_op = doc["paths"]["/v1/predictions"]["post"]
+    assert "security" not in submit_op and "401" not in submit_op["responses"]
+    assert "Retry-After" in submit_op["responses"]["429"]["headers"]
+    assert "429" not in doc["paths"]["/healthz"]["get"]["responses"]

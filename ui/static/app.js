@@ -1,7 +1,9 @@
 // Submits to the REST API and polls until the prediction is final; under a done result
 // of a model that takes feedback, asks "was this right?". User text and API strings are
 // only ever placed with textContent (el()), never as HTML.
-import { el, getJSON, labelName, labelText, modelPath, postJSON } from "./common.js";
+import {
+  authHeaders, el, getJSON, labelName, labelText, modelPath, postJSON,
+} from "./common.js";
 
 const form = document.getElementById("submit-form");
 const results = document.getElementById("results");
@@ -141,7 +143,8 @@ async function poll(trackingId, item, started) {
   const status = item.querySelector(".status");
   const meta = item.querySelector(".meta");
   for (let delay = 25; ; delay = Math.min(delay * 1.5, 500)) {
-    const response = await fetch(`/v1/predictions/${encodeURIComponent(trackingId)}`);
+    const response = await fetch(`/v1/predictions/${encodeURIComponent(trackingId)}`,
+                                 { headers: authHeaders() });
     const job = await response.json();
     if (!response.ok) {
       status.textContent = job.error ? job.error.message : `HTTP ${response.status}`;
@@ -172,7 +175,7 @@ form.addEventListener("submit", async (event) => {
   try {
     const response = await fetch("/v1/predictions", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: authHeaders({ "Content-Type": "application/json" }),
       body: JSON.stringify({ model, input: { text } }),
     });
     const body = await response.json();

@@ -1,6 +1,10 @@
 // Helpers shared by the sensor pages. Every string that comes from the API is placed
 // with textContent (via el()), never as HTML.
 
+import { authHeaders } from "./apikey.js";
+
+export { authHeaders };
+
 export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -23,7 +27,7 @@ export async function getJSON(path, params = {}) {
   }
   const qs = query.toString();
   const response = await fetch(qs ? `${path}?${qs}` : path, {
-    headers: { Accept: "application/json" },
+    headers: authHeaders({ Accept: "application/json" }),
     cache: "no-store",
   });
   let body = null;
@@ -140,7 +144,7 @@ export function modelPath(name) {
 export async function postJSON(path, payload) {
   const response = await fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: authHeaders({ "Content-Type": "application/json", Accept: "application/json" }),
     body: JSON.stringify(payload),
   });
   let body = null;
