@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,9 +66,13 @@ def build_sensors(count: int, rate: float, backfill: int, seed: int = 7
 
 
 class Client:
-    """One keep-alive HTTP connection to the API."""
+    """One keep-alive HTTP connection to the API; with `api_key` (PREDICTQ_API_KEY, a key
+    with the submit scope) every request carries it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, api_key: str = "") -> None:
+        self.headers = {"Content-Type": "application/json"}
+        if api_key:
+            self.headers["Authorization"] = f"Bearer {api_key}"
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.root = parts.path.rstrip("/")
@@ -79,7 +84,7 @@ class Client:
                 self._conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
             try:
                 self._conn.request("POST", self.root + path, json.dumps(body),
-                                   {"Content-Type": "application/json"})
+                                   self.headers)
                 response = self._conn.getresponse()
                 return response.status, json.loads(response.read() or b"{}")
             except (OSError, http.client.HTTPException):
@@ -93,7 +98,7 @@ class Client:
 def run(url: str, sensors: list[SimulatedSensor], rate: float, backfill: int,
         duration: float, echo: Callable[[str], None] = print) -> dict[str, int]:
     """Send the backlog, then live readings until `duration` seconds (0: forever)."""
-    client = Client(url)
+    client = Client(url, os.environ.get("PREDICTQ_API_KEY", "").strip())
     totals = {"accepted": 0, "duplicates": 0, "refused": 0}
 
     def send(sensor: SimulatedSensor, ts: list[float]) -> None:
