@@ -4,9 +4,11 @@
         -u 20 -r 10 -t 60s --csv loadtest/results/run --html loadtest/results/run.html
 
 Besides locust's per-request rows, every prediction reports a `submit→done` row: the
-time from sending the POST to seeing `done` (or `failed`) while polling, which is what
-a client experiences. Texts report `submit→done`; sensor events (windows from the
-repository's ACSF1 and KDD-TSAD data; see `sensor_events`) report
+time from sending the POST to seeing `done` (or `failed`), which is what a client
+experiences. Text users learn it in one of the three ways a client can (README,
+"Getting results"): `Submitter` polls, `WaitingSubmitter` sends one `GET ?wait=` that
+the API answers when the job is final (row `submit→done (wait)`). Sensor events (windows
+from the repository's ACSF1 and KDD-TSAD data; see `sensor_events`) report
 `submit→done appliance` and `submit→done anomaly`.
 
 Thresholds set the exit code (see `_check_thresholds`): `--max-fail-ratio` (default
@@ -153,6 +155,34 @@ class Submitter(_Predicting):
     @task
     def predict(self) -> None:
         self.submit_and_poll("language", {"text": random.choice(TEXTS)}, "submit→done")
+
+
+class WaitingSubmitter(_Predicting):
+    """Submits one text and waits for it with one `GET ?wait=`: no polling."""
+
+    wait_time = between(0.1, 0.5)
+    weight = 2
+
+    @task
+    def predict(self) -> None:
+        started = time.perf_counter()
+        with self.client.post("/v1/predictions", name="POST /v1/predictions",
+                              json={"model": "language",
+                                    "input": {"text": random.choice(TEXTS)}},
+                              catch_response=True) as r:
+            if r.status_code != 202:
+                r.failure(f"expected 202, got {r.status_code}: {r.error or r.text[:200]}")
+                return
+            tracking_id = r.json()["tracking_id"]
+        while time.perf_counter() - started < POLL_TIMEOUT_S:
+            r = self.client.get(f"/v1/predictions/{tracking_id}?wait={POLL_TIMEOUT_S:.0f}",
+                                name="GET /v1/predictions/<id>?wait=")
+            status = r.json().get("status") if r.status_code == 200 else None
+            if status in ("done", "failed"):
+                error = None if status == "done" else r.json().get("error")
+                self._report(started, error, "submit→done (wait)")
+                return
+        self._report(started, f"not final after {POLL_TIMEOUT_S:.0f} s", "submit→done (wait)")
 
 
 class SensorSubmitter(_Predicting):

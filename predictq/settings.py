@@ -326,6 +326,8 @@ def _convert(f: dataclasses.Field, raw: str) -> Any:
             return raw.lower() in ("1", "true", "yes")
         if kind.startswith("int"):
             return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
         if "Path" in kind:
             return Path(raw)
     except ValueError as exc:

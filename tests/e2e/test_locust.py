@@ -55,8 +55,9 @@ def test_locust_runs_text_and_sensor_users_and_thresholds_set_the_exit_code(tmp_
                     "--max-p95-ms", "20000")
         assert ok.returncode == 0, ok.stderr[-3000:]
         stats = rows(tmp_path / "ok")
-        for name in ("submit→done", "submit→done appliance", "submit→done anomaly",
-                     "POST /v1/predictions", "POST /v1/predictions/batch"):
+        for name in ("submit→done", "submit→done (wait)", "submit→done appliance",
+                     "submit→done anomaly", "POST /v1/predictions",
+                     "POST /v1/predictions/batch", "GET /v1/predictions/<id>?wait="):
             assert int(stats[name]["Request Count"]) > 0, name
             assert stats[name]["Failure Count"] == "0", (name, stats[name])
         assert (tmp_path / "ok.html").stat().st_size > 0

@@ -38,3 +38,10 @@ def test_readme_documents_every_setting():
     for variable, _default, meaning in describe():
         assert f"| `{variable}` |" in readme, variable
         assert meaning in readme, variable
+
+
+def test_a_float_setting_is_read_as_a_number():
+    settings = Settings.from_env({"PREDICTQ_WAIT_MAX_S": "2.5"})
+    assert settings.wait_max_s == 2.5
+    with pytest.raises(ValueError, match="PREDICTQ_WAIT_MAX_S"):
+        Settings.from_env({"PREDICTQ_WAIT_MAX_S": "soon"})
