@@ -41,13 +41,19 @@ class _Client(threading.local):
         self.conn: http.client.HTTPConnection | None = None
 
     def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        return self.request("POST", path, body)
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self.request("GET", path)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port,
                                                        timeout=self.timeout)
             try:
-                self.conn.request("POST", path, body,
-                                  {"Content-Type": "application/json"})
+                self.conn.request(method, path, body,
+                                  {"Content-Type": "application/json"} if body else {})
                 response = self.conn.getresponse()
                 return response.status, response.read()
             except Exception as exc:
@@ -63,13 +69,16 @@ class _Client(threading.local):
 
 def run(url: str, bodies: list[bytes], rate: float, duration_s: float, *,
         pool_size: int = 64, timeout_s: float = 10.0, give_up_after_s: float = 15.0,
-        stop: Callable[[], bool] = lambda: False) -> list[Send]:
+        stop: Callable[[], bool] = lambda: False,
+        follow: Callable[[_Client, Send], None] | None = None) -> list[Send]:
     """POST `bodies` (round-robin) to `url` at `rate` per second for `duration_s`.
 
     Returns one `Send` per scheduled submission, in schedule order. A send still waiting
     for a free connection `give_up_after_s` after the scheduled end is not sent (it
     records an error), so a stalled server cannot stretch the run without bound.
-    `stop()` ends the run early (checked before each send).
+    `stop()` ends the run early (checked before each send). `follow(client, send)`
+    runs after each accepted send, on the same thread and connection: a client that
+    waits for its result (loadtest/wait_bench.py).
     """
     parts = urlsplit(url)
     client = _Client(parts.hostname or "127.0.0.1", parts.port or 80, timeout_s)
@@ -89,6 +98,8 @@ def run(url: str, bodies: list[bytes], rate: float, duration_s: float, *,
             record.status, raw = client.post(parts.path, bodies[i % len(bodies)])
             if record.status == 202:
                 record.tracking_id = json.loads(raw)["tracking_id"]
+                if follow is not None:
+                    follow(client, record)
         except Exception as exc:  # counted as a failure by the caller, never raised
             record.error = repr(exc)
 
