@@ -86,6 +86,15 @@ def test_a_person_submits_and_sees_the_language_arrive(live_url, browser, tmp_pa
     browser.save_screenshot(str(tmp_path / "ui.png"))
 
 
+def test_the_result_arrives_over_the_event_stream_not_by_polling(live_url, browser):
+    # The page follows GET /v1/predictions/events (issue 15) and polls only if a stream
+    # cannot be read; `data-via` says which delivered the result.
+    browser.get(live_url)
+    item = submit_and_wait(browser, "Ich lese abends gern Bücher, wenn es draußen regnet.")
+    assert item.get_attribute("data-status") == "done"
+    assert item.get_attribute("data-via") == "stream"
+
+
 def test_user_text_is_shown_as_text_never_as_html(live_url, browser):
     from selenium.webdriver.common.by import By
 

@@ -1,9 +1,11 @@
-// Submits to the REST API and polls until the prediction is final; under a done result
-// of a model that takes feedback, asks "was this right?". User text and API strings are
-// only ever placed with textContent (el()), never as HTML.
+// Submits to the REST API and hears the result from its event stream (polling only
+// where a stream cannot be read); under a done result of a model that takes feedback,
+// asks "was this right?". User text and API strings are only ever placed with
+// textContent (el()), never as HTML.
 import {
   authHeaders, el, getJSON, labelName, labelText, modelPath, postJSON,
 } from "./common.js";
+import { followPredictions } from "./events.js";
 
 const form = document.getElementById("submit-form");
 const results = document.getElementById("results");
@@ -139,29 +141,61 @@ async function offerFeedback(job, item) {
   item.append(feedbackControl(job, labels));
 }
 
-async function poll(trackingId, item, started) {
+function show(job, item, started) {
   const status = item.querySelector(".status");
-  const meta = item.querySelector(".meta");
+  status.textContent = describe(job);
+  status.className = `status status-${job.status}`;
+  item.dataset.status = job.status;
+  if (job.status === "done" || job.status === "failed") {
+    const ms = Math.round(performance.now() - started);
+    item.querySelector(".meta").textContent =
+      `${job.model} ${job.model_version || ""} · ${ms} ms · ${job.tracking_id}`;
+    return true;
+  }
+  return false;
+}
+
+// Hears the result the moment it is written, from the API's event stream; a stream
+// that ends before the job is final (the server's wait ran out) is followed again.
+async function follow(trackingId, item, started) {
+  let final = null;
+  for (let round = 0; final === null; round += 1) {
+    const pending = await followPredictions([trackingId], (job) => { final = job; });
+    if (final === null && (!pending.length || round > 20)) {
+      throw new Error("the result did not arrive");
+    }
+  }
+  item.dataset.via = "stream";
+  show(final, item, started);
+  await offerFeedback(final, item);
+}
+
+// The fallback where a stream cannot be read: polls, backing off to 500 ms.
+async function poll(trackingId, item, started) {
   for (let delay = 25; ; delay = Math.min(delay * 1.5, 500)) {
     const response = await fetch(`/v1/predictions/${encodeURIComponent(trackingId)}`,
                                  { headers: authHeaders() });
     const job = await response.json();
     if (!response.ok) {
+      const status = item.querySelector(".status");
       status.textContent = job.error ? job.error.message : `HTTP ${response.status}`;
       status.className = "status status-failed";
       return;
     }
-    status.textContent = describe(job);
-    status.className = `status status-${job.status}`;
-    if (job.status === "done" || job.status === "failed") {
-      const ms = Math.round(performance.now() - started);
-      meta.textContent = `${job.model} ${job.model_version || ""} · ${ms} ms · ${trackingId}`;
+    if (show(job, item, started)) {
+      item.dataset.via = "poll";
       await offerFeedback(job, item);
-      item.dataset.status = job.status;
       return;
     }
-    item.dataset.status = job.status;
     await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+async function watch(trackingId, item, started) {
+  try {
+    await follow(trackingId, item, started);
+  } catch (err) {
+    await poll(trackingId, item, started);
   }
 }
 
@@ -187,7 +221,7 @@ form.addEventListener("submit", async (event) => {
     item.dataset.trackingId = body.tracking_id;
     item.append(el("div", "text", text), el("div", "status", "queued"), el("div", "meta"));
     results.prepend(item);
-    poll(body.tracking_id, item, started).catch((err) => showError(String(err)));
+    watch(body.tracking_id, item, started).catch((err) => showError(String(err)));
   } catch (err) {
     showError(String(err));
   } finally {
