@@ -39,9 +39,10 @@ CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conform
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
-def schemathesis_command(url: str, examples: int = EXAMPLES, seed: int = SEED) -> list[str]:
+def schemathesis_command(url: str, examples: int = EXAMPLES, seed: int = SEED,
+                         config: Path = CONFIG) -> list[str]:
     st = Path(sys.executable).with_name("st")
-    return [str(st), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
+    return [str(st), "--config-file", str(config), "run", f"{url}/openapi.json",
             "--checks", ",".join(CHECKS),
             "--mode", "all", "--phases", "examples,coverage,fuzzing",
             "--max-examples", str(examples), "--seed", str(seed),
@@ -57,17 +58,39 @@ def live_api(tmp_path_factory, model_dir):
                             api_workers="1")
     with harness.Processes(tmp / "logs") as procs:
         procs.spawn("api", ["api"], env)
+        procs.spawn("worker", ["worker"], env)
         url = f"http://127.0.0.1:{port}"
         harness.wait_api(url, procs, 1)
-        yield url, tmp / "logs" / "api.log"
+        yield url, tmp, tmp / "logs" / "api.log"
+
+
+def done_job(url: str) -> str:
+    """A prediction that is done, so that polling and feedback reach past their 404."""
+    request = urllib.request.Request(
+        f"{url}/v1/predictions", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"model": "language", "input": {"text": "Guten Morgen"}}).encode())
+    with urllib.request.urlopen(request) as r:
+        tracking_id = json.load(r)["tracking_id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{url}/v1/predictions/{tracking_id}") as r:
+            if json.load(r)["status"] == "done":
+                return tracking_id
+        time.sleep(0.2)
+    raise AssertionError(f"{tracking_id} was not done within 60 s")
 
 
 def test_every_operation_answers_as_documented(live_api):
-    url, log = live_api
+    url, tmp, log = live_api
+    # Every generated {tracking_id} is this done job's: GET and feedback answer 200,
+    # 409 and 422 rather than only 404.
+    config = tmp / "schemathesis.toml"
+    config.write_text(f'{CONFIG.read_text()}\n[parameters]\n'
+                      f'"path.tracking_id" = "{done_job(url)}"\n')
     started = time.monotonic()
     with urllib.request.urlopen(f"{url}/openapi.json") as r:
         operations = sum(len(item) for item in json.load(r)["paths"].values())
-    run = subprocess.run(schemathesis_command(url), capture_output=True, text=True,
+    run = subprocess.run(schemathesis_command(url, config=config), capture_output=True, text=True,
                          timeout=1800)
     took = time.monotonic() - started
     report = run.stdout[-20_000:] + run.stderr[-5_000:]
