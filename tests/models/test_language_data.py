@@ -197,3 +197,17 @@ def test_ui_strings_are_pinned_labelled_and_unseen_in_training() -> None:
     assert len(set(texts)) == len(texts)
     cldr_phrases = {text for _, text in ui_strings.cldr.load()}
     assert not cldr_phrases & set(texts)
+
+def test_the_whole_serbo_croatian_list_is_split() -> None:
+    # Issue 14: with only its first 8,000 words, "promijeni" was missing, so "promeni"
+    # went to Croatian too, and "lozinku" was in Serbian news only.
+    pairs = sources.load_wordfreq()["sh"]
+    split = dataset.split_serbo_croatian(pairs)
+    hr = {w for w, _ in split["hr"]}
+    sr = {w for w, _ in split["sr-Latn"]}
+
+    assert len(pairs) > 50_000
+    assert {"promijeni", "uvijek", "mlijeko", "rijeka", "gdje"} <= hr - sr
+    assert {"promeni", "uvek", "mleko", "reka", "gde"} <= sr - hr
+    assert "lozinku" in hr & sr
+    assert len(hr - sr) > 1000 and len(sr - hr) > 1000

@@ -27,19 +27,31 @@ def test_augment_puts_each_sentence_before_its_snippets_and_leaves_bags_alone() 
     assert texts.count(units[2].text) == 1 and classes.count("z") == 1  # no bag snippets
     assert texts.count(units[3].text) == 1 and classes.count("w") == 1
     assert kinds == [{"z": "wordfreq", "w": "cldr"}.get(c, "") for c in classes]
-    low, high = train.SNIPPET_CHARS
+    high = train.SNIPPET_CHARS[1]
     pieces = [t for t in texts if t not in {u.text for u in units}]
-    assert pieces and all(low <= len(s) <= high for s in pieces)
+    assert pieces and all(0 < len(s) <= high for s in pieces)
     assert train.augment(units, seed=0) == (texts, classes, kinds)
 
 
-def test_snippets_are_contiguous_pieces() -> None:
+def test_snippets_are_contiguous_pieces_of_whole_words() -> None:
     text = "Jag tycker om att läsa böcker på kvällarna när det regnar ute."
 
     pieces = train.snippets(text, random.Random(1), 5, (20, 40))
 
     assert len(pieces) == 5
-    assert all(piece in text for piece in pieces)
+    assert all(piece in text and len(piece) <= 40 for piece in pieces)
+    # Cut mid-word, a piece would teach the word columns words no language has.
+    words = set(text.split())
+    assert all(set(piece.split()) <= words for piece in pieces)
+    assert all(f" {piece} " in f" {text} " for piece in pieces)
+
+
+def test_snippets_of_text_without_spaces_are_cut_at_characters() -> None:
+    text = "昨日は友達と一緒に駅の近くで美味しいラーメンを食べました。"
+
+    pieces = train.snippets(text, random.Random(1), 3, (12, 20))
+
+    assert len(pieces) == 3 and all(piece in text and 12 <= len(piece) <= 20 for piece in pieces)
 
 
 def test_word_bags_and_cldr_phrases_get_a_fixed_share_of_each_class() -> None:
