@@ -43,6 +43,7 @@ SCOPES: dict[str, str] = {
     "ops.models": READ,
     "ops.queue": READ_ALL,
     "monitor.monitor_sample": READ_ALL,
+    "monitor.monitor_events": READ_ALL,
     "sensors.add_readings": SUBMIT,
     "sensors.list_sensors": READ_ALL,
     "sensors.get_sensor": READ_ALL,

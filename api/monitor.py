@@ -11,15 +11,19 @@ the rules run while someone watches even with no worker up.
 from __future__ import annotations
 
 import contextlib
+import json
+import threading
 import time
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from api import schemas
 from api.context import services
-from api.declare import declare
+from api.declare import Reply, declare
+from api.waiting import WAIT, wait_seconds
 from predictq import monitoring, presence
+from predictq.broadcast import Broadcast
 from predictq.errors import PredictqError
 from predictq.service_alerts import monitor, observe
 from predictq.service_alerts.delivery import webhook_url
@@ -33,6 +37,8 @@ bp = Blueprint("monitor", __name__)
 RATE_WINDOW_S = 10.0  # short, so that a chart sampled every 2 s moves with the load
 LATENCY_WINDOW_S = 60.0
 LATENCY_SAMPLE = 5000  # the newest done jobs the percentiles are taken over, at most
+SAMPLE_EVERY_S = 2.0  # the stream's interval, the dashboard's refresh
+_BROADCAST_LOCK = threading.Lock()
 
 
 @bp.get("/dashboard")
@@ -45,6 +51,37 @@ def dashboard():
          ok={200: schemas.MONITOR})
 def monitor_sample():
     return jsonify(sample(services()))
+
+
+@bp.get("/v1/monitor/events")
+@declare("The dashboard's samples as they are taken (server-sent events)", tag="operations",
+         params=(WAIT,), errors=(400,),
+         description="One `sample` event (data: what GET /v1/monitor answers) every 2 s, "
+                     "for `wait` seconds (default and most: PREDICTQ_WAIT_MAX_S); then the "
+                     "stream ends and the client opens another. One sample per interval "
+                     "per API process, however many pages follow it.",
+         ok={200: Reply({"type": "string"}, "An event stream.",
+                        media_type="text/event-stream")})
+def monitor_events():
+    svc = services()
+    seconds = wait_seconds(default=svc.settings.wait_max_s)
+    samples = _broadcast(svc)
+    return Response(_stream(samples, seconds), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _broadcast(svc: Services) -> Broadcast[dict[str, Any]]:
+    extensions = current_app.extensions
+    with _BROADCAST_LOCK:
+        if "predictq.monitor" not in extensions:
+            extensions["predictq.monitor"] = Broadcast(lambda: sample(svc), SAMPLE_EVERY_S)
+        return extensions["predictq.monitor"]
+
+
+def _stream(samples: Broadcast[dict[str, Any]], seconds: float):
+    yield "retry: 2000\n\n"
+    for value in samples.subscribe(seconds):
+        yield f"event: sample\ndata: {json.dumps(value, separators=(',', ':'))}\n\n"
 
 
 def sample(s: Services) -> dict[str, Any]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import time
 from pathlib import Path
 
 import ui
+from predictq.broadcast import Broadcast
 from predictq.service_alerts.monitor import evaluate
 from tests.api.test_ops import submit
 from tests.conftest import drain
@@ -58,3 +62,38 @@ def test_the_dashboard_page_and_every_page_links_it(client):
     for template in TEMPLATES.glob("*.html"):
         nav = re.search(r'<nav class="topnav".*?</nav>', template.read_text(), re.S)
         assert nav and "monitor.dashboard" in nav.group(0), template.name
+
+
+def test_the_sample_stream_sends_a_sample_every_interval(client):
+    started = time.monotonic()
+    r = client.get("/v1/monitor/events?wait=4.5")
+    assert r.status_code == 200 and r.mimetype == "text/event-stream"
+    body = r.get_data(as_text=True)  # the stream ends when its wait runs out
+    took = time.monotonic() - started
+    events = [b for b in body.split("\n\n") if b.startswith("event:")]
+    assert 2 <= len(events) <= 4 and took >= 4.0
+    name, data = events[0].split("\n", 1)
+    assert name == "event: sample"
+    assert {"at", "queues", "rates", "latency", "alerts"} <= set(
+        json.loads(data.removeprefix("data: ")))
+
+
+def test_watchers_share_one_sample_per_interval():
+    produced = []
+    feed = Broadcast(lambda: produced.append(1) or len(produced), every_s=0.1)
+    got: dict[int, list[int]] = {0: [], 1: [], 2: []}
+
+    def watch(i: int) -> None:
+        got[i].extend(feed.subscribe(0.55))
+
+    threads = [threading.Thread(target=watch, args=(i,)) for i in got]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    feed.close()
+    # Three watchers, one value per interval between them, each value seen in order.
+    assert 3 <= len(produced) <= 8
+    for values in got.values():
+        assert values == sorted(values) and set(values) <= set(range(1, len(produced) + 1))
+        assert len(values) >= 3

@@ -87,6 +87,8 @@ def test_the_dashboard_draws_live_charts_and_shows_alerts(live, browser, tmp_pat
     wait.until(lambda d: samples(d, "chart-depth") >= 3)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, firing)) == 2)
     assert browser.find_element(By.ID, "stat-depth").text == "80"
+    # The samples come over the event stream (issue 15), not by polling.
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-via") == "stream"
     assert "2 firing" in browser.find_element(By.ID, "alerts-summary").text
     assert browser.find_element(By.ID, "workers-note").text == "No worker is running."
 

@@ -4,6 +4,7 @@
 import uPlot from "./vendor/uplot/uPlot.esm.js";
 import { axes } from "./charts.js";
 import { el, every, fmtClock, fmtCount, fmtDuration, getJSON, showError } from "./common.js";
+import { readEvents } from "./events.js";
 
 const REFRESH_MS = 2000;
 const KEEP = 900; // samples: 30 minutes at one every 2 s
@@ -217,8 +218,7 @@ function queues(sample) {
   }));
 }
 
-async function tick() {
-  const sample = await getJSON("/v1/monitor");
+function show(sample) {
   plot(sample);
   stats(sample);
   alerts(sample);
@@ -226,4 +226,26 @@ async function tick() {
   $("updated").textContent = `Updated ${fmtClock(sample.at)}`;
 }
 
-every(REFRESH_MS, tick, (err) => showError(errorBox, err));
+// Samples arrive over the API's event stream (one per REFRESH_MS, taken once per API
+// process however many pages watch), each stream for up to 30 s, then the next one.
+// Where a stream cannot be read, the page polls GET /v1/monitor instead.
+async function follow() {
+  for (;;) {
+    let got = 0;
+    await readEvents("/v1/monitor/events", (name, sample) => {
+      if (name !== "sample") return;
+      got += 1;
+      document.body.dataset.via = "stream";
+      showError(errorBox, null);
+      show(sample);
+    });
+    if (!got) throw new Error("the sample stream ended before its first sample");
+  }
+}
+
+follow().catch(() => {
+  every(REFRESH_MS, async () => {
+    document.body.dataset.via = "poll";
+    show(await getJSON("/v1/monitor"));
+  }, (err) => showError(errorBox, err));
+});

@@ -1,13 +1,12 @@
-// Results as they are written, from the API's server-sent-event stream
-// (GET /v1/predictions/events?ids=…): no polling. Read with fetch rather than
-// EventSource, which cannot send the API key header.
+// Server-sent-event streams of the API, read with fetch rather than EventSource (which
+// cannot send the API key header): results as they are written
+// (GET /v1/predictions/events) and dashboard samples as they are taken
+// (GET /v1/monitor/events). No polling.
 import { authHeaders } from "./apikey.js";
 
-// Calls onPrediction(job) for each job as it becomes final; resolves with the ids still
-// pending when the server's wait ran out (the caller may follow them again).
-export async function followPredictions(ids, onPrediction, { wait = 30, signal } = {}) {
-  const query = new URLSearchParams({ ids: ids.join(","), wait: String(wait) });
-  const response = await fetch(`/v1/predictions/events?${query}`, {
+// Calls onEvent(name, data) for each event until the server ends the stream.
+export async function readEvents(url, onEvent, { signal } = {}) {
+  const response = await fetch(url, {
     headers: authHeaders({ Accept: "text/event-stream" }),
     cache: "no-store",
     signal,
@@ -22,19 +21,29 @@ export async function followPredictions(ids, onPrediction, { wait = 30, signal }
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
-  let pending = ids;
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) return pending;
+    if (done) return;
     buffer += value;
     let cut;
     while ((cut = buffer.indexOf("\n\n")) >= 0) {
       const event = parse(buffer.slice(0, cut));
       buffer = buffer.slice(cut + 2);
-      if (event.name === "prediction") onPrediction(event.data);
-      if (event.name === "end") pending = event.data.pending;
+      if (event.data !== null) onEvent(event.name, event.data);
     }
   }
+}
+
+// Calls onPrediction(job) for each job as it becomes final; resolves with the ids still
+// pending when the server's wait ran out (the caller may follow them again).
+export async function followPredictions(ids, onPrediction, { wait = 30, signal } = {}) {
+  const query = new URLSearchParams({ ids: ids.join(","), wait: String(wait) });
+  let pending = ids;
+  await readEvents(`/v1/predictions/events?${query}`, (name, data) => {
+    if (name === "prediction") onPrediction(data);
+    if (name === "end") pending = data.pending;
+  }, { signal });
+  return pending;
 }
 
 function parse(block) {
