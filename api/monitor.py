@@ -60,7 +60,8 @@ def monitor_sample():
                      "for `wait` seconds (default and most: PREDICTQ_WAIT_MAX_S); then the "
                      "stream ends and the client opens another. One sample per interval "
                      "per API process, however many pages follow it.",
-         ok={200: Reply({"type": "string"}, "An event stream.",
+         ok={200: Reply(schemas.sse_event(["sample"], schemas.MONITOR),
+                        "An event stream; each event's data is a sample.",
                         media_type="text/event-stream")})
 def monitor_events():
     svc = services()
@@ -79,7 +80,6 @@ def _broadcast(svc: Services) -> Broadcast[dict[str, Any]]:
 
 
 def _stream(samples: Broadcast[dict[str, Any]], seconds: float):
-    yield "retry: 2000\n\n"
     for value in samples.subscribe(seconds):
         yield f"event: sample\ndata: {json.dumps(value, separators=(',', ':'))}\n\n"
 

@@ -23,6 +23,15 @@ def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def sse_event(names: list[str], data: Schema) -> Schema:
+    """One server-sent event as OpenAPI tools read a `text/event-stream` (the shape of
+    OpenAPI 3.2's itemSchema): its name, and its data, a JSON text of schema `data`."""
+    return {"type": "object", "required": ["event", "data"], "properties": {
+        "event": {"enum": names},
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "contentSchema": data}}}
+
+
 def _input_name(model: str) -> str:
     return f"{model.capitalize()}Input"
 

@@ -25,6 +25,9 @@ WAIT = Param("wait", "query", {"type": "number", "minimum": 0},
 IDS = Param("ids", "query", {"type": "string", "minLength": 1},
             "Tracking ids, comma-separated (at most PREDICTQ_MAX_BATCH_INPUTS).",
             required=True)
+STREAM_EVENT = schemas.sse_event(["prediction", "end"], {"anyOf": [schemas.ref("Job"), {
+    "type": "object", "required": ["pending"], "additionalProperties": False,
+    "properties": {"pending": {"type": "array", "items": {"type": "string"}}}}]})
 PREDICTIONS = {"type": "object", "required": ["predictions"],
                "properties": {"predictions": {"type": "array", "items": schemas.ref("Job")}}}
 
@@ -96,7 +99,8 @@ def list_predictions():
                      "final, those final already at once; then `end` (data: "
                      "`{\"pending\": [ids]}`) when all are final or the wait (default "
                      "the maximum) runs out.",
-         ok={200: Reply({"type": "string"}, "An event stream.",
+         ok={200: Reply(STREAM_EVENT, "An event stream; each event's data is a job "
+                        "(`prediction`) or the ids still pending (`end`).",
                         media_type="text/event-stream")})
 def events():
     svc = services()
@@ -111,15 +115,13 @@ def _stream(svc: Services, ids: list[str], wait: float) -> Iterator[str]:
     """One `prediction` event per job as it becomes final (those already final at
     once), then `end` with the ids still pending when the wait ran out: a client
     closes on `end` rather than letting EventSource reconnect."""
-    yield f"retry: 1000\n: waiting for {len(ids)} prediction(s)\n\n"
     pending = list(ids)
     for jobs, newly_final in svc.completions.follow(ids, wait,
                                                     lambda i: svc.store.get_many(i)):
+        # Events only, no keep-alive comments: the stream lasts at most the wait
+        # (PREDICTQ_WAIT_MAX_S), and OpenAPI tools read a comment as an empty event.
         for job in newly_final:
             yield _event("prediction", job.to_public())
-        if not newly_final:
-            # A comment every REREAD_S keeps proxies from closing a quiet stream.
-            yield ": still waiting\n\n"
         pending = [job.tracking_id for job in jobs if not job.status.is_final]
     yield _event("end", {"pending": pending})
 

@@ -54,8 +54,10 @@ def schemathesis_command(url: str, examples: int = EXAMPLES, seed: int = SEED,
 def live_api(tmp_path_factory, model_dir):
     tmp = tmp_path_factory.mktemp("fuzz")
     port = harness.free_port()
+    # A fuzzed `?wait=` may hold a request for PREDICTQ_WAIT_MAX_S on a job not yet
+    # final; 2 s keeps that well inside the fuzzer's request timeout.
     env = harness.child_env(tmp / "var", prefix="fuzz", model_dir=model_dir, port=port,
-                            api_workers="1")
+                            api_workers="1", wait_max_s="2")
     with harness.Processes(tmp / "logs") as procs:
         procs.spawn("api", ["api"], env)
         procs.spawn("worker", ["worker"], env)
