@@ -1,0 +1,90 @@
+"""The dashboard as an operator opens it: `predictq up` from the defaults, locust's
+users (polling, waiting, sensor and batch) driving load, the page in a real headless
+Chromium. The samples arrive over the event stream, the charts draw their lines, the
+rates and latency are those of the load, and no alert fires while the service keeps up.
+Skipped without Chromium + ChromeDriver, except with PREDICTQ_REQUIRE_BROWSER=1."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.e2e.test_locust import LOCUSTFILE
+from tests.e2e.test_up import free_port
+from tests.models.conftest import trained_sensor  # noqa: F401  (a session fixture)
+from tests.ui.test_dashboard import BLUE, GREEN, samples
+from tests.ui.test_sensor_pages import browser, decode_png, near  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("trained_sensor")]
+
+
+def test_the_dashboard_follows_predictq_up_under_locust_load(tmp_path, model_dir,
+                                                             browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = free_port()
+    env = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
+           "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port)}
+    up = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers", "2"],
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    load = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).close()
+                break
+            except OSError:
+                assert up.poll() is None and time.monotonic() < deadline, "up did not start"
+                time.sleep(0.2)
+        load = subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", base,
+             "--headless", "-u", "12", "-r", "12", "-t", "60s", "--max-p95-ms", "60000"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        browser.set_window_size(1280, 1600)  # every chart on screen for its pixels
+        browser.get(f"{base}/dashboard")
+        wait = WebDriverWait(browser, 45, poll_frequency=0.3)
+        wait.until(lambda d: samples(d, "chart-rates") >= 8)
+        # Each worker process reports its job consumer and its stream consumer.
+        wait.until(lambda d: d.find_element(By.ID, "stat-workers").text == "4")
+        wait.until(lambda d: "ms" in d.find_element(By.ID, "stat-latency").text
+                   or " s" in d.find_element(By.ID, "stat-latency").text)
+        assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-via") == "stream"
+        rates = browser.find_element(By.ID, "stat-rates").text
+        assert rates and rates != "—"
+        summary = browser.find_element(By.ID, "alerts-summary").text
+        assert summary.startswith("0 firing"), summary
+        assert browser.find_element(By.ID, "error").get_attribute("hidden")
+
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": 1280, "height": int(height), "scale": 1}})
+        out = os.environ.get("PREDICTQ_SCREENSHOT_DIR") or tmp_path
+        (tmp_path / "dashboard-under-load.png").write_bytes(base64.b64decode(shot["data"]))
+        if out != tmp_path:
+            os.makedirs(out, exist_ok=True)
+            with open(os.path.join(out, "dashboard-under-load.png"), "wb") as f:
+                f.write(base64.b64decode(shot["data"]))
+        for chart_id, colours in (("chart-depth", [BLUE]), ("chart-rates", [BLUE, GREEN]),
+                                  ("chart-latency", [BLUE])):
+            canvas = browser.find_element(By.CSS_SELECTOR, f"#{chart_id} canvas")
+            pixels = decode_png(canvas.screenshot_as_png)
+            for colour in colours:
+                assert near(pixels, colour) > 40, (chart_id, colour, near(pixels, colour))
+    finally:
+        if load is not None:
+            load.send_signal(signal.SIGINT)
+            load.wait(30)
+        up.send_signal(signal.SIGINT)
+        up.wait(30)
