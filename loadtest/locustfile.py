@@ -113,6 +113,11 @@ class _Predicting(HttpUser):
         _send_key(self)
 
     def submit_and_poll(self, model: str, input: dict[str, Any], row: str) -> None:
+        self.submit_and_follow(model, input, row, self._poll)
+
+    def submit_and_follow(self, model: str, input: dict[str, Any], row: str,
+                          follow: Any) -> None:
+        """POST one input, then `follow(tracking_id, started, row)` until it is final."""
         started = time.perf_counter()
         with self.client.post("/v1/predictions", name="POST /v1/predictions",
                               json={"model": model, "input": input},
@@ -121,7 +126,7 @@ class _Predicting(HttpUser):
                 r.failure(f"expected 202, got {r.status_code}: {r.error or r.text[:200]}")
                 return
             tracking_id = r.json()["tracking_id"]
-        self._poll(tracking_id, started, row)
+        follow(tracking_id, started, row)
 
     def _poll(self, tracking_id: str, started: float, row: str) -> None:
         delay = 0.01
@@ -165,24 +170,19 @@ class WaitingSubmitter(_Predicting):
 
     @task
     def predict(self) -> None:
-        started = time.perf_counter()
-        with self.client.post("/v1/predictions", name="POST /v1/predictions",
-                              json={"model": "language",
-                                    "input": {"text": random.choice(TEXTS)}},
-                              catch_response=True) as r:
-            if r.status_code != 202:
-                r.failure(f"expected 202, got {r.status_code}: {r.error or r.text[:200]}")
-                return
-            tracking_id = r.json()["tracking_id"]
+        self.submit_and_follow("language", {"text": random.choice(TEXTS)},
+                               "submit→done (wait)", self._wait)
+
+    def _wait(self, tracking_id: str, started: float, row: str) -> None:
         while time.perf_counter() - started < POLL_TIMEOUT_S:
             r = self.client.get(f"/v1/predictions/{tracking_id}?wait={POLL_TIMEOUT_S:.0f}",
                                 name="GET /v1/predictions/<id>?wait=")
             status = r.json().get("status") if r.status_code == 200 else None
             if status in ("done", "failed"):
-                error = None if status == "done" else r.json().get("error")
-                self._report(started, error, "submit→done (wait)")
+                self._report(started, None if status == "done" else r.json().get("error"),
+                             row)
                 return
-        self._report(started, f"not final after {POLL_TIMEOUT_S:.0f} s", "submit→done (wait)")
+        self._report(started, f"not final after {POLL_TIMEOUT_S:.0f} s", row)
 
 
 class SensorSubmitter(_Predicting):

@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 from kombu import Consumer, Queue
 
@@ -29,22 +28,12 @@ RETRY_S = 1.0
 OVERLAP_S = 0.25
 
 
-class Feed(Protocol):
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
+class Feed:
+    """A daemon thread that wakes `waiters` as jobs finish, until `stop()`."""
 
-
-class BrokerFeed:
-    """On RabbitMQ: an exclusive, auto-deleted queue of this process bound to the
-    completions fanout exchange; each message names the jobs a worker's batch finished
-    (`announce`)."""
-
-    def __init__(self, settings: Settings, waiters: Waiters) -> None:
-        self.settings = settings
+    def __init__(self, waiters: Waiters) -> None:
         self.waiters = waiters
         self.stopping = threading.Event()
-        self.connected = threading.Event()
-        self.heard = 0  # completions announced to this process
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -56,6 +45,21 @@ class BrokerFeed:
         self.stopping.set()
         if self._thread is not None:
             self._thread.join(5)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class BrokerFeed(Feed):
+    """On RabbitMQ: an exclusive, auto-deleted queue of this process bound to the
+    completions fanout exchange; each message names the jobs a worker's batch finished
+    (`announce`)."""
+
+    def __init__(self, settings: Settings, waiters: Waiters) -> None:
+        super().__init__(waiters)
+        self.settings = settings
+        self.connected = threading.Event()
+        self.heard = 0  # completions announced to this process
 
     def _run(self) -> None:
         while not self.stopping.is_set():
@@ -95,30 +99,18 @@ class BrokerFeed:
             self.waiters.notify(tid for tid in ids if isinstance(tid, str))
 
 
-class StoreFeed:
+class StoreFeed(Feed):
     """On the embedded defaults: reads the jobs finished since its last read, every
     `poll_s` while some request waits — one query per tick for the whole process,
     however many requests wait."""
 
     def __init__(self, store: Store, waiters: Waiters, poll_s: float,
                  clock: Callable[[], float] = time.time) -> None:
+        super().__init__(waiters)
         self.store = store
-        self.waiters = waiters
         self.poll_s = poll_s
         self.clock = clock
-        self.stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._seen: dict[str, float] = {}
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="completions-feed",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self._thread is not None:
-            self._thread.join(5)
 
     def _run(self) -> None:
         since = self.clock() - OVERLAP_S

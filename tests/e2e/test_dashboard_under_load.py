@@ -11,13 +11,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
-from tests.e2e.test_locust import LOCUSTFILE
-from tests.e2e.test_up import free_port
+from tests.e2e.test_locust import LOCUSTFILE, start_up
 from tests.models.conftest import trained_sensor  # noqa: F401  (a session fixture)
 from tests.ui.test_dashboard import BLUE, GREEN, samples
 from tests.ui.test_sensor_pages import browser, decode_png, near  # noqa: F401 (fixture)
@@ -30,22 +27,9 @@ def test_the_dashboard_follows_predictq_up_under_locust_load(tmp_path, model_dir
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = free_port()
-    env = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
-           "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port)}
-    up = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers", "2"],
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    up, base = start_up(tmp_path, model_dir)
     load = None
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                assert up.poll() is None and time.monotonic() < deadline, "up did not start"
-                time.sleep(0.2)
         load = subprocess.Popen(
             [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", base,
              "--headless", "-u", "12", "-r", "12", "-t", "60s", "--max-p95-ms", "60000"],

@@ -28,6 +28,26 @@ def locust(base: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=120)
 
 
+def start_up(tmp_path: Path, model_dir: Path) -> tuple[subprocess.Popen, str]:
+    """`predictq up --workers 2` on the defaults, once /healthz answers; its URL."""
+    port = free_port()
+    env = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
+           "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port)}
+    up = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers", "2"],
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).close()
+            return up, base
+        except OSError:
+            if up.poll() is not None or time.monotonic() > deadline:
+                up.kill()
+                raise AssertionError("up did not start") from None
+            time.sleep(0.2)
+
+
 def rows(out: Path) -> dict[str, dict[str, str]]:
     with open(f"{out}_stats.csv", newline="") as f:
         return {row["Name"]: row for row in csv.DictReader(f)}
@@ -35,22 +55,8 @@ def rows(out: Path) -> dict[str, dict[str, str]]:
 
 def test_locust_runs_text_and_sensor_users_and_thresholds_set_the_exit_code(tmp_path,
                                                                             model_dir):
-    port = free_port()
-    env = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
-           "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port)}
-    up = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers", "2"],
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    up, base = start_up(tmp_path, model_dir)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                assert up.poll() is None and time.monotonic() < deadline, "up did not start"
-                time.sleep(0.2)
-
         ok = locust(base, tmp_path / "ok", "-u", "18", "-r", "18", "-t", "15s",
                     "--max-p95-ms", "20000")
         assert ok.returncode == 0, ok.stderr[-3000:]
