@@ -21,6 +21,11 @@ from kombu.transport import pyamqp
 from predictq.embedded import EmbeddedTransport
 from predictq.settings import Settings
 
+# A node that stops answering (paused, cut off) is noticed after two missed heartbeats:
+# 20 s, not the minute that 30 s heartbeats took. Every long-lived connection has to
+# call heartbeat_check() more often than this, whether or not messages flow.
+HEARTBEAT_S = 10
+
 
 def broker_urls(settings: Settings) -> list[str]:
     """The broker URLs in `PREDICTQ_BROKER_URL`, in the order given."""
@@ -55,9 +60,7 @@ def connect(settings: Settings, *, confirm_each: bool = True) -> Connection:
         ";".join(urls),
         transport=_AmqpTransport if py_amqp else None,
         failover_strategy="round-robin",
-        # A node that stops answering (paused, cut off) is noticed after two missed
-        # heartbeats: 20 s, not the minute that 30 s heartbeats took.
-        heartbeat=10,
+        heartbeat=HEARTBEAT_S,
         connect_timeout=5,
         # polling_interval only matters to polling transports (memory:// in the tests).
         transport_options={"confirm_publish": confirm_each,
