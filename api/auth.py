@@ -50,6 +50,8 @@ SCOPES: dict[str, str] = {
     "sensors.get_readings": READ_ALL,
     "sensors.get_events": READ_ALL,
     "sensors.get_alerts": READ_ALL,
+    "sensors.sensor_live": READ_ALL,
+    "sensors.sensors_live": READ_ALL,
 }
 
 CHALLENGE = 'Bearer realm="predictq"'

@@ -11,19 +11,17 @@ the rules run while someone watches even with no worker up.
 from __future__ import annotations
 
 import contextlib
-import json
-import threading
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 
-from api import schemas
+from api import schemas, sse
 from api.context import services
 from api.declare import Reply, declare
 from api.waiting import WAIT, wait_seconds
 from predictq import monitoring, presence
-from predictq.broadcast import Broadcast
+from predictq.broadcast import Broadcast, shared
 from predictq.errors import PredictqError
 from predictq.service_alerts import monitor, observe
 from predictq.service_alerts.delivery import webhook_url
@@ -38,7 +36,6 @@ RATE_WINDOW_S = 10.0  # short, so that a chart sampled every 2 s moves with the 
 LATENCY_WINDOW_S = 60.0
 LATENCY_SAMPLE = 5000  # the newest done jobs the percentiles are taken over, at most
 SAMPLE_EVERY_S = 2.0  # the stream's interval, the dashboard's refresh
-_BROADCAST_LOCK = threading.Lock()
 
 
 @bp.get("/dashboard")
@@ -66,22 +63,13 @@ def monitor_sample():
 def monitor_events():
     svc = services()
     seconds = wait_seconds(default=svc.settings.wait_max_s)
-    samples = _broadcast(svc)
-    return Response(_stream(samples, seconds), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    samples = shared(broadcasts(), "monitor", lambda: sample(svc), SAMPLE_EVERY_S)
+    return sse.response(sse.event("sample", value) for value in samples.subscribe(seconds))
 
 
-def _broadcast(svc: Services) -> Broadcast[dict[str, Any]]:
-    extensions = current_app.extensions
-    with _BROADCAST_LOCK:
-        if "predictq.monitor" not in extensions:
-            extensions["predictq.monitor"] = Broadcast(lambda: sample(svc), SAMPLE_EVERY_S)
-        return extensions["predictq.monitor"]
-
-
-def _stream(samples: Broadcast[dict[str, Any]], seconds: float):
-    for value in samples.subscribe(seconds):
-        yield f"event: sample\ndata: {json.dumps(value, separators=(',', ':'))}\n\n"
+def broadcasts() -> dict[str, Broadcast]:
+    """This API process's live values (the dashboard's samples, the sensor views)."""
+    return current_app.extensions.setdefault("predictq.broadcasts", {})
 
 
 def sample(s: Services) -> dict[str, Any]:

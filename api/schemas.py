@@ -167,3 +167,7 @@ EVENTS = _obj({"sensor_id": STR, "events": {**ARR, "items": _obj(
      "classification": nullable(OBJ)})}})
 ALERTS = _obj({"alerts": {**ARR, "items": _obj(
     {"alert_id": STR, "sensor_id": STR, "kind": STR, "t": NUM, "message": STR})}})
+SENSOR_LIVE = _obj({"sensor": {"anyOf": [SENSOR_DETAIL, {"type": "null"}]},
+                    "alerts": ALERTS["properties"]["alerts"]})
+SENSORS_LIVE = _obj({"sensors": SENSORS["properties"]["sensors"],
+                     "alerts": ALERTS["properties"]["alerts"]})

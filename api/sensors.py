@@ -1,24 +1,36 @@
-"""`/v1/sensors` and `/v1/alerts`: readings in; sensors, readings, events, alerts out."""
+"""`/v1/sensors` and `/v1/alerts`: readings in; sensors, readings, events, alerts out,
+and the live views the sensor pages follow (server-sent events, changes only)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from api import schemas
+from api import schemas, sse
 from api.bodies import json_body
 from api.context import services
-from api.declare import Param, declare
+from api.declare import Param, Reply, declare
+from api.monitor import broadcasts
+from api.waiting import WAIT, wait_seconds
 from models.artifacts import read_manifest
 from models.errors import ModelError
+from predictq.broadcast import Broadcast, shared
 from predictq.errors import InvalidInput, NotFound
-from predictq.streams.records import Event
+from predictq.services import Services
+from predictq.settings import Settings
+from predictq.store import Store
+from predictq.streams.records import Event, SensorInfo
 from predictq.streams.validation import SENSOR_ID, parse_readings, parse_time, sensor_id
 
 bp = Blueprint("sensors", __name__)
 
 MAX_LIMIT = 100_000
+# The live views: looked at once a second per API process (what a reading's trip
+# through the stream worker takes anyway), the newest alerts with them.
+LIVE_EVERY_S = 1.0
+LIVE_ALERTS = 50
 
 SENSOR = Param("sensor", "path", {"type": "string", "pattern": f"^{SENSOR_ID.pattern}$"},
                "Letters, digits, '.', '_' and '-', starting with a letter or digit.")
@@ -60,11 +72,83 @@ def list_sensors():
 @declare("One sensor, its event model and its latest event", tag="sensors",
          params=(SENSOR,), ok={200: schemas.SENSOR_DETAIL}, errors=(404, 422, 503))
 def get_sensor(sensor: str):
-    info = _sensor(sensor)
-    store = services().store
-    recent = store.sensors.events(sensor_id=info.sensor_id, limit=1)
-    return jsonify({**info.to_public(), "event_model": _event_model(),
-                    "last_event": _event_public(recent[0]) if recent else None})
+    return jsonify(sensor_detail(services(), sensor_id(sensor)))
+
+
+@bp.get("/v1/sensors/<sensor>/live")
+@declare("One sensor as it changes (server-sent events)", tag="sensors",
+         params=(SENSOR, WAIT), errors=(400, 404, 422, 503),
+         description="A `sensor` event (data: what GET /v1/sensors/{sensor} answers, "
+                     "and the sensor's newest alerts) at once, then each time that "
+                     "changes, looked at every second, for `wait` seconds (default and "
+                     "most: PREDICTQ_WAIT_MAX_S); then the stream ends and the client "
+                     "opens another. One look per second per API process, however many "
+                     "pages follow the sensor. `sensor` is null if the sensor's readings "
+                     "are deleted meanwhile (retention).",
+         ok={200: Reply(schemas.sse_event(["sensor"], schemas.SENSOR_LIVE),
+                        "An event stream; each event's data is the sensor and its alerts.",
+                        media_type="text/event-stream")})
+def sensor_live(sensor: str):
+    svc = services()
+    wanted = _sensor(sensor).sensor_id  # 404 before the stream starts, not inside it
+    seconds = wait_seconds(default=svc.settings.wait_max_s)
+    views = shared(broadcasts(), f"sensor:{wanted}", lambda: _sensor_view(svc, wanted),
+                   LIVE_EVERY_S)
+    return sse.response(_changes("sensor", views, seconds))
+
+
+@bp.get("/v1/monitor/sensors")
+@declare("The sensors and the newest alerts as they change (server-sent events)",
+         tag="sensors", params=(WAIT,), errors=(400, 503),
+         description="A `sensors` event (data: what GET /v1/sensors and GET /v1/alerts "
+                     "answer, the 50 newest alerts) at once, then each time that changes, "
+                     "looked at every second, for `wait` seconds (default and most: "
+                     "PREDICTQ_WAIT_MAX_S); then the stream ends and the client opens "
+                     "another. One look per second per API process, however many pages "
+                     "follow it.",
+         ok={200: Reply(schemas.sse_event(["sensors"], schemas.SENSORS_LIVE),
+                        "An event stream; each event's data is the sensors and alerts.",
+                        media_type="text/event-stream")})
+def sensors_live():
+    svc = services()
+    seconds = wait_seconds(default=svc.settings.wait_max_s)
+    views = shared(broadcasts(), "sensors", lambda: _sensors_view(svc), LIVE_EVERY_S)
+    return sse.response(_changes("sensors", views, seconds))
+
+
+def sensor_detail(svc: Services, wanted: str) -> dict[str, Any]:
+    """What GET /v1/sensors/<sensor> answers; NotFound if it has sent no readings."""
+    info = svc.store.sensors.sensor(wanted)
+    if info is None:
+        raise NotFound(f"no sensor {wanted!r} has sent readings")
+    recent = svc.store.sensors.events(sensor_id=info.sensor_id, limit=1)
+    return {**info.to_public(), "event_model": _event_model(svc.settings),
+            "last_event": _event_public(svc.store, recent[0]) if recent else None}
+
+
+def _sensor_view(svc: Services, wanted: str) -> str:
+    try:
+        detail: dict[str, Any] | None = sensor_detail(svc, wanted)
+    except NotFound:
+        detail = None
+    alerts = svc.store.sensors.alerts(sensor_id=wanted, limit=LIVE_ALERTS)
+    return sse.compact({"sensor": detail, "alerts": [a.to_public() for a in alerts]})
+
+
+def _sensors_view(svc: Services) -> str:
+    sensors = svc.store.sensors.list_sensors(limit=1000)
+    alerts = svc.store.sensors.alerts(limit=LIVE_ALERTS)
+    return sse.compact({"sensors": [s.to_public() for s in sensors],
+                        "alerts": [a.to_public() for a in alerts]})
+
+
+def _changes(name: str, views: Broadcast[str], seconds: float) -> Iterator[str]:
+    """The first view at once, then only views that differ from the one sent last."""
+    last = None
+    for view in views.subscribe(seconds):
+        if view != last:
+            last = view
+            yield sse.event_text(name, view)
 
 
 @bp.get("/v1/sensors/<sensor>/readings")
@@ -106,7 +190,7 @@ def get_events(sensor: str):
     events = services().store.sensors.events(sensor_id=info.sensor_id, since=since,
                                              limit=_limit(100))
     return jsonify({"sensor_id": info.sensor_id,
-                    "events": [_event_public(e) for e in events]})
+                    "events": [_event_public(services().store, e) for e in events]})
 
 
 @bp.get("/v1/alerts")
@@ -121,16 +205,15 @@ def get_alerts():
     return jsonify({"alerts": [a.to_public() for a in alerts]})
 
 
-def _sensor(sensor: str):
+def _sensor(sensor: str) -> SensorInfo:
     info = services().store.sensors.sensor(sensor_id(sensor))
     if info is None:
         raise NotFound(f"no sensor {sensor!r} has sent readings")
     return info
 
 
-def _event_model() -> dict[str, Any]:
+def _event_model(settings: Settings) -> dict[str, Any]:
     """The model that classifies this deployment's events and the version it serves."""
-    settings = services().settings
     try:
         version = read_manifest(settings.resolved_model_dir, settings.event_model).version
     except ModelError:
@@ -138,12 +221,12 @@ def _event_model() -> dict[str, Any]:
     return {"name": settings.event_model, "version": version}
 
 
-def _event_public(event: Event) -> dict[str, Any]:
+def _event_public(store: Store, event: Event) -> dict[str, Any]:
     """The event with its classification, as far as it has got."""
     public = event.to_public()
     public["classification"] = None
     if event.tracking_id:
-        job = services().store.get(event.tracking_id)
+        job = store.get(event.tracking_id)
         if job is not None:
             public["classification"] = {"status": job.status.value, "result": job.result,
                                         "model": job.model,

@@ -4,12 +4,11 @@ here only the HTTP shape: parameters, the 404 for an unknown id, the event forma
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from api import schemas
+from api import schemas, sse
 from api.auth import readable
 from api.context import services
 from api.declare import Param, Reply, declare
@@ -107,8 +106,7 @@ def events():
     ids = tracking_ids()
     wait = wait_seconds(default=svc.settings.wait_max_s)
     read(svc, ids)  # 404 before the stream starts, not inside it
-    return Response(_stream(svc, ids, wait), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return sse.response(_stream(svc, ids, wait))
 
 
 def _stream(svc: Services, ids: list[str], wait: float) -> Iterator[str]:
@@ -118,13 +116,7 @@ def _stream(svc: Services, ids: list[str], wait: float) -> Iterator[str]:
     pending = list(ids)
     for jobs, newly_final in svc.completions.follow(ids, wait,
                                                     lambda i: svc.store.get_many(i)):
-        # Events only, no keep-alive comments: the stream lasts at most the wait
-        # (PREDICTQ_WAIT_MAX_S), and OpenAPI tools read a comment as an empty event.
         for job in newly_final:
-            yield _event("prediction", job.to_public())
+            yield sse.event("prediction", job.to_public())
         pending = [job.tracking_id for job in jobs if not job.status.is_final]
-    yield _event("end", {"pending": pending})
-
-
-def _event(name: str, data: object) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+    yield sse.event("end", {"pending": pending})

@@ -34,10 +34,11 @@ class Broadcast(Generic[T]):
         """Yield each new value, the first as soon as there is one, for `timeout_s`."""
         with self._cond:
             self._subscribers += 1
+            seen = 0  # the current value is fresh while the producer runs
             if not self._running:
                 self._running = True
+                seen = self._serial  # a value from before it stopped is stale: wait
                 threading.Thread(target=self._run, name="broadcast", daemon=True).start()
-            seen = 0
         try:
             deadline = time.monotonic() + timeout_s
             while not self.closed.is_set():
@@ -75,3 +76,16 @@ class Broadcast(Generic[T]):
         self.closed.set()
         with self._cond:
             self._cond.notify_all()
+
+
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(registry: dict[str, Broadcast], key: str, produce: Callable[[], T],
+           every_s: float) -> Broadcast[T]:
+    """The broadcast `key` of `registry` (e.g. one per watched sensor in an API
+    process), made on first use. One idle broadcast holds only its last value."""
+    with _SHARED_LOCK:
+        if key not in registry:
+            registry[key] = Broadcast(produce, every_s)
+        return registry[key]

@@ -98,3 +98,22 @@ def test_watchers_share_one_sample_per_interval():
     for values in got.values():
         assert values == sorted(values) and set(values) <= set(range(1, len(produced) + 1))
         assert values
+
+
+def test_a_watcher_after_a_pause_gets_a_fresh_value_not_the_last_one():
+    """Once the last watcher left, the value kept is old: the next watcher waits for a
+    new one instead of being shown it as current."""
+    state = {"value": "before"}
+
+    def produce() -> str:
+        time.sleep(0.2)  # a real sample takes a while: the old value is there first
+        return state["value"]
+
+    feed = Broadcast(produce, every_s=0.05)
+    assert next(feed.subscribe(2.0)) == "before"
+    deadline = time.monotonic() + 2
+    while feed._running and time.monotonic() < deadline:  # the producer stops
+        time.sleep(0.01)
+    state["value"] = "after"
+    assert next(feed.subscribe(2.0)) == "after"
+    feed.close()
