@@ -194,6 +194,8 @@ def test_a_person_watches_a_sensor_live(live, browser, tmp_path):
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, row))
     wait.until(lambda d: "800" in d.find_element(By.CSS_SELECTOR, row).text)
     assert clock(live.t0 + 799) in browser.find_element(By.CSS_SELECTOR, row).text
+    assert via(browser) == "stream"  # the list follows the event stream, no polling
+    browser.save_screenshot(str(tmp_path / "sensors.png"))
     browser.find_element(By.CSS_SELECTOR, f"{row} a.sensor-link").click()
     wait.until(lambda d: d.current_url.endswith(f"/sensors/{SENSOR}"))
     browser.execute_script("window.stillTheSamePage = true")
@@ -238,6 +240,7 @@ def test_a_person_watches_a_sensor_live(live, browser, tmp_path):
                == str(int(live.t0 + 899)))
     assert "900" in browser.find_element(By.ID, "stat-readings").text
     assert browser.execute_script("return window.stillTheSamePage") is True
+    assert via(browser) == "stream"  # told of the change, not polling for it
     browser.save_screenshot(str(tmp_path / "sensor.png"))
 
 
@@ -249,3 +252,16 @@ def test_a_sensor_that_never_sent_readings_says_so(live, browser):
     WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "error").is_displayed())
     assert "no sensor 'no-such-sensor' has sent readings" in \
         browser.find_element(By.ID, "error").text
+
+    # …and fills in when it does, over the stream.
+    body = {"readings": [{"t": live.t0 + i, "value": 1.0} for i in range(30)]}
+    assert live.client.post("/v1/sensors/no-such-sensor/readings",
+                            json=body).status_code == 202
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_element(By.ID, "stat-readings").text == "30")
+    assert not browser.find_element(By.ID, "error").is_displayed()
+    assert via(browser) == "stream"
+
+
+def via(browser) -> str:
+    return browser.execute_script("return document.body.dataset.via")

@@ -1,10 +1,10 @@
-// The monitoring dashboard: one GET /v1/monitor every 2 s. The history each chart draws
+// The monitoring dashboard: a sample every 2 s over the API's event stream. The history each chart draws
 // is kept here, since the page opened (the server keeps none). Every string from the
 // API is placed with textContent (via el()), never as HTML.
 import uPlot from "./vendor/uplot/uPlot.esm.js";
 import { axes } from "./charts.js";
-import { el, every, fmtClock, fmtCount, fmtDuration, getJSON, showError } from "./common.js";
-import { readEvents } from "./events.js";
+import { el, fmtClock, fmtCount, fmtDuration, getJSON } from "./common.js";
+import { followLive } from "./events.js";
 
 const REFRESH_MS = 2000;
 const KEEP = 900; // samples: 30 minutes at one every 2 s
@@ -229,23 +229,5 @@ function show(sample) {
 // Samples arrive over the API's event stream (one per REFRESH_MS, taken once per API
 // process however many pages watch), each stream for up to 30 s, then the next one.
 // Where a stream cannot be read, the page polls GET /v1/monitor instead.
-async function follow() {
-  for (;;) {
-    let got = 0;
-    await readEvents("/v1/monitor/events", (name, sample) => {
-      if (name !== "sample") return;
-      got += 1;
-      document.body.dataset.via = "stream";
-      showError(errorBox, null);
-      show(sample);
-    });
-    if (!got) throw new Error("the sample stream ended before its first sample");
-  }
-}
-
-follow().catch(() => {
-  every(REFRESH_MS, async () => {
-    document.body.dataset.via = "poll";
-    show(await getJSON("/v1/monitor"));
-  }, (err) => showError(errorBox, err));
-});
+followLive("/v1/monitor/events", "sample", show,
+           { poll: () => getJSON("/v1/monitor"), pollMs: REFRESH_MS, errorBox });

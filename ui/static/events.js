@@ -1,8 +1,12 @@
 // Server-sent-event streams of the API, read with fetch rather than EventSource (which
 // cannot send the API key header): results as they are written
-// (GET /v1/predictions/events) and dashboard samples as they are taken
-// (GET /v1/monitor/events). No polling.
+// (GET /v1/predictions/events), dashboard samples as they are taken
+// (GET /v1/monitor/events), the sensor views as they change (GET /v1/monitor/sensors,
+// GET /v1/sensors/{id}/live). No polling while a stream can be read.
 import { authHeaders } from "./apikey.js";
+import { ApiError, every, showError } from "./common.js";
+
+const RETRY_MS = 2000;
 
 // Calls onEvent(name, data) for each event until the server ends the stream.
 export async function readEvents(url, onEvent, { signal } = {}) {
@@ -17,7 +21,7 @@ export async function readEvents(url, onEvent, { signal } = {}) {
       const body = await response.json();
       if (body.error) message = body.error.message;
     } catch (_) { /* not JSON: keep the status */ }
-    throw new Error(message);
+    throw new ApiError(response.status, message);
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -44,6 +48,38 @@ export async function followPredictions(ids, onPrediction, { wait = 30, signal }
     if (name === "end") pending = data.pending;
   }, { signal });
   return pending;
+}
+
+// Follows a live view: `show(data)` for each `eventName` event; each stream lasts up to
+// the server's wait, then the next one opens. A stream that worked once and broke (the
+// API restarting) is opened again; where none can be read at all (a buffering proxy),
+// `poll()` is shown every `pollMs` instead. `onError(err)` hears what went wrong (or
+// null when all is well) and may return true to keep trying the stream rather than
+// polling (a sensor with no readings yet). <body data-via> says which way it went.
+export async function followLive(url, eventName, show, { poll, pollMs, errorBox, onError }) {
+  const report = (err) => (onError ? onError(err) : showError(errorBox, err));
+  let worked = false;
+  for (;;) {
+    let got = 0;
+    try {
+      await readEvents(url, (name, data) => {
+        if (name !== eventName) return;
+        got += 1;
+        worked = true;
+        document.body.dataset.via = "stream";
+        report(null);
+        show(data);
+      });
+      if (!got) throw new Error(`the ${eventName} stream ended before its first event`);
+    } catch (err) {
+      if (!worked && !report(err)) break;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  }
+  every(pollMs, async () => {
+    document.body.dataset.via = "poll";
+    show(await poll());
+  }, report);
 }
 
 function parse(block) {

@@ -1,11 +1,14 @@
 // One sensor, live: its totals, a chart of the last minutes (only new readings are
-// fetched, plus those the worker had not applied yet), its events and its alerts.
+// fetched, plus those the worker had not applied yet), its events and its alerts. The
+// sensor arrives over the API's event stream each time it changes
+// (GET /v1/sensors/{id}/live); the page then fetches what the change calls for.
 import { renderAlerts } from "./alerts.js";
 import { eventChart, LiveChart } from "./charts.js";
 import {
-  ApiError, describeClassification, el, every, fmtClock, fmtCount, fmtDuration, fmtTime,
+  ApiError, describeClassification, el, fmtClock, fmtCount, fmtDuration, fmtTime,
   getJSON, sensorPath, showError,
 } from "./common.js";
+import { followLive } from "./events.js";
 
 const CONTEXT_S = 10;  // the context the worker keeps around each event
 const READINGS_LIMIT = 10000;
@@ -23,11 +26,14 @@ let loadedFrom = null;  // the oldest time the window was loaded from
 let events = [];  // newest first, as the API gives them
 let eventsKey = null;  // what the shown events were built from
 let knownEvents = -1;
-let knownAlerts = -1;
+let lastView = null;  // the latest {sensor, alerts} shown
+let nextView = null;  // one that arrived while the page was still fetching for another
+let busy = false;
 
 windowSelect.addEventListener("change", () => {
   chart.setWindow(Number(windowSelect.value));
   loadedFrom = null;  // a wider window needs older readings
+  if (lastView) show(lastView);
 });
 
 function setText(id, text, title) {
@@ -154,32 +160,56 @@ function showEvents() {
   $("no-events").hidden = events.length !== 0;
 }
 
-let alertTicks = 0;
-
-async function refreshAlerts(info) {
-  alertTicks += 1;
-  // New alerts change the count; delivery news does not, so look again now and then.
-  if (info.alerts === knownAlerts && alertTicks % 5 !== 0) return;
-  const body = await getJSON("/v1/alerts", { sensor_id: sensorId, limit: 50 });
-  renderAlerts($("alerts"), $("no-alerts"), body.alerts, { withSensor: false });
-  knownAlerts = info.alerts;
-}
-
-async function tick() {
-  let info;
-  try {
-    info = await getJSON(base);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      throw new Error(`${err.message}; this page fills in when it does.`);
-    }
-    throw err;
+async function update({ sensor: info, alerts }) {
+  if (info === null) {
+    throw new Error(`sensor ${sensorId} has no readings any more (retention deleted them)`);
   }
   showInfo(info);
-  await Promise.all([refreshReadings(info), refreshEvents(info), refreshAlerts(info)]);
+  await Promise.all([refreshReadings(info), refreshEvents(info)]);
+  renderAlerts($("alerts"), $("no-alerts"), alerts, { withSensor: false });
   drawChart(info);
   showEvents();
-  $("updated").textContent = `Updated ${fmtClock(Date.now() / 1000)}`;
+  const live = document.body.dataset.via === "stream";
+  $("updated").textContent = `${live ? "Live · last change" : "Updated"} ${fmtClock(Date.now() / 1000)}`;
 }
 
-every(1500, tick, (err) => showError(errorBox, err));
+// Views are shown one at a time, the newest next: one that arrives while the page
+// fetches for the previous waits, and replaces any that waited before it.
+function show(view) {
+  nextView = view;
+  if (busy) return;
+  busy = true;
+  (async () => {
+    while (nextView) {
+      const current = nextView;
+      nextView = null;
+      lastView = current;
+      try {
+        await update(current);
+      } catch (err) {
+        showError(errorBox, err);
+      }
+    }
+    busy = false;
+  })();
+}
+
+async function poll() {
+  const [sensor, recent] = await Promise.all([
+    getJSON(base),
+    getJSON("/v1/alerts", { sensor_id: sensorId, limit: 50 }),
+  ]);
+  return { sensor, alerts: recent.alerts };
+}
+
+// A sensor with no readings yet answers 404: say so, and keep trying the stream.
+function onError(err) {
+  if (err instanceof ApiError && err.status === 404) {
+    showError(errorBox, new Error(`${err.message}; this page fills in when it does.`));
+    return true;
+  }
+  showError(errorBox, err);
+  return false;
+}
+
+followLive(`${base}/live`, "sensor", show, { poll, pollMs: 1500, onError });

@@ -1,8 +1,8 @@
-// The sensor list and all alerts, refreshed every 2 s.
+// The sensor list and the newest alerts, as they change: over the API's event stream
+// (GET /v1/monitor/sensors), or, where no stream can be read, polled every 2 s.
 import { renderAlerts } from "./alerts.js";
-import {
-  el, every, fmtClock, fmtCount, fmtDuration, fmtTime, getJSON, showError,
-} from "./common.js";
+import { el, fmtClock, fmtCount, fmtDuration, fmtTime, getJSON } from "./common.js";
+import { followLive } from "./events.js";
 
 const table = document.getElementById("sensors");
 const noSensors = document.getElementById("no-sensors");
@@ -42,16 +42,21 @@ function sensorRow(s) {
   return tr;
 }
 
-async function tick() {
-  const [sensors, alerts] = await Promise.all([
+function show({ sensors, alerts }) {
+  table.tBodies[0].replaceChildren(...sensors.map(sensorRow));
+  table.hidden = sensors.length === 0;
+  noSensors.hidden = sensors.length !== 0;
+  renderAlerts(alertsTable, noAlerts, alerts, { withSensor: true });
+  const live = document.body.dataset.via === "stream";
+  updated.textContent = `${live ? "Live · last change" : "Updated"} ${fmtClock(Date.now() / 1000)}`;
+}
+
+async function poll() {
+  const [list, recent] = await Promise.all([
     getJSON("/v1/sensors"),
     getJSON("/v1/alerts", { limit: 50 }),
   ]);
-  table.tBodies[0].replaceChildren(...sensors.sensors.map(sensorRow));
-  table.hidden = sensors.sensors.length === 0;
-  noSensors.hidden = sensors.sensors.length !== 0;
-  renderAlerts(alertsTable, noAlerts, alerts.alerts, { withSensor: true });
-  updated.textContent = `Updated ${fmtClock(Date.now() / 1000)}`;
+  return { sensors: list.sensors, alerts: recent.alerts };
 }
 
-every(2000, tick, (err) => showError(errorBox, err));
+followLive("/v1/monitor/sensors", "sensors", show, { poll, pollMs: 2000, errorBox });
