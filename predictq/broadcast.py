@@ -61,6 +61,7 @@ class Broadcast(Generic[T]):
             with self._cond:
                 if self._subscribers == 0:
                     self._running = False
+                    self._value = None  # stale from now on; an idle broadcast holds nothing
                     return
             try:
                 value = self.produce()
@@ -84,7 +85,7 @@ _SHARED_LOCK = threading.Lock()
 def shared(registry: dict[str, Broadcast], key: str, produce: Callable[[], T],
            every_s: float) -> Broadcast[T]:
     """The broadcast `key` of `registry` (e.g. one per watched sensor in an API
-    process), made on first use. One idle broadcast holds only its last value."""
+    process), made on first use; idle, it holds no value."""
     with _SHARED_LOCK:
         if key not in registry:
             registry[key] = Broadcast(produce, every_s)
