@@ -10,6 +10,7 @@ const REFRESH_MS = 2000;
 const KEEP = 900; // samples: 30 minutes at one every 2 s
 const PALETTE = ["#2457c5", "#f28e2b", "#9467bd", "#17becf", "#8c564b", "#e377c2"];
 const DEAD = "#d62728";
+const STREAM_FAMILY = "stream";  // predictq.topology.STREAM_FAMILY
 
 const $ = (id) => document.getElementById(id);
 const errorBox = $("error");
@@ -123,8 +124,16 @@ function stats(sample) {
   deadBox.className = dead > 0 ? "warn" : "";
   const w = sample.workers;
   const consumers = sample.queues.map((q) => q.consumers ?? 0);
-  $("stat-workers").textContent = w.known ? String(w.list.length)
+  $("stat-workers").textContent = w.known ? workerCount(w.list)
     : `${Math.max(0, ...consumers)} per queue`;
+}
+
+// `predictq up --workers 2` runs each worker's job consumer and stream consumer as
+// processes of their own: "2 jobs · 2 streams", not a bare 4.
+function workerCount(list) {
+  const streams = list.filter((x) => x.families.includes(STREAM_FAMILY)).length;
+  const jobs = list.length - streams;
+  return streams ? `${jobs} jobs · ${streams} streams` : String(jobs);
 }
 
 function alertRow(a) {
