@@ -34,6 +34,10 @@ export function axes() {
     ticks: { stroke: COLORS.grid, width: 1 },
     font: `12px ${FONT}`,
     space: 64,
+    // Whole seconds at least: labels show no fractions, so sub-second ticks (a chart
+    // whose samples span under a second) would repeat one label.
+    incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200,
+            86400],
     values: clockTicks,
   };
   const y = {
