@@ -72,7 +72,8 @@ export async function followLive(url, eventName, show, { poll, pollMs, errorBox,
       });
       if (!got) throw new Error(`the ${eventName} stream ended before its first event`);
     } catch (err) {
-      if (!worked && !report(err)) break;
+      const keepTrying = report(err) || worked;  // shown either way
+      if (!keepTrying) break;
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
   }
