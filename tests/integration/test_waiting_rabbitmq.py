@@ -45,7 +45,9 @@ def test_the_feed_keeps_its_connection_while_announcements_flow(amqp_settings, m
     """Heartbeats go out while messages keep arriving: with them sent only when a read
     timed out, a steady flow starved them and the broker dropped the feed's connection
     after two missed heartbeats (every ~30 s in production, a 1 s stall each time)."""
-    monkeypatch.setattr(connection, "HEARTBEAT_S", 1)  # dropped after ~2-3 s without
+    # Dropped after ~4-6 s without heartbeats; 2 s, not 1, so that the feed's idle loop
+    # (a read of at most 1 s between checks) keeps up once the flow stops.
+    monkeypatch.setattr(connection, "HEARTBEAT_S", 2)
     waiters = Waiters()
     feed = BrokerFeed(amqp_settings, waiters)
     feed.start()
@@ -56,7 +58,7 @@ def test_the_feed_keeps_its_connection_while_announcements_flow(amqp_settings, m
             producer = Producer(conn.channel())
             sent = 0
             with waiters.watching(["never-announced"]):  # someone waits all along
-                deadline = time.monotonic() + 7  # more than twice the drop time
+                deadline = time.monotonic() + 12  # about twice the drop time
                 while time.monotonic() < deadline:
                     announcer.announce(producer, [f"job-{sent}"])
                     sent += 1
