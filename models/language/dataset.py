@@ -65,9 +65,12 @@ def ekavian_forms(word: str) -> set[str]:
 
 
 def split_serbo_croatian(
-    pairs: list[tuple[str, float]],
+    pairs: list[tuple[str, float]], standards: dict[str, set[str]] | None = None
 ) -> dict[str, list[tuple[str, float]]]:
-    """wordfreq's Serbo-Croatian words for "hr" and "sr-Latn" (see WORDFREQ_LABELS)."""
+    """wordfreq's Serbo-Croatian words for "hr" and "sr-Latn" (see WORDFREQ_LABELS):
+    by the yat reflex, then by the two standards' spelling dictionaries (`standards`,
+    STANDARDS_FILE by default), which also know the words yat does not explain
+    (tko/ko, tisuća/hiljada, tjedan/nedelja, ožujak/mart)."""
     words = {w for w, _ in pairs}
     ijekavian, ekavian = set(), set()
     for word in words:
@@ -76,10 +79,32 @@ def split_serbo_croatian(
             ijekavian.add(word)
             ekavian |= found
     ekavian -= ijekavian
+    standards = load_standards() if standards is None else standards
+    ijekavian |= words & standards.get("hr", set())
+    ekavian |= words & standards.get("sr", set())
+    ekavian -= ijekavian
     return {
         "hr": [(w, f) for w, f in pairs if w not in ekavian],
         "sr-Latn": [(w, f) for w, f in pairs if w not in ijekavian],
     }
+
+
+STANDARDS_FILE = DATA / "standards.tsv"
+# wordfreq lists filtered by STANDARDS_FILE: a word that only the neighbour's spelling
+# dictionary accepts leaves this language's bag. wordfreq's Danish and Bokmål lists come
+# from web text where each also writes the other (and Bokmål's from Nynorsk), so a
+# Bokmål-only 'av' or 'noen' in the Danish list voted Danish.
+STANDARD_RIVALS = {"da": "nb", "nb": "da"}
+
+
+def load_standards(path: Path = STANDARDS_FILE) -> dict[str, set[str]]:
+    """label -> the words of wordfreq's lists that this language's spelling dictionary
+    accepts and its neighbour's does not (hr/sr, da/nb; see dictionaries.py)."""
+    out: dict[str, set[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        label, _, word = line.partition("\t")
+        out.setdefault(label, set()).add(word)
+    return out
 
 
 WORDS_PER_BAG = 8
@@ -208,7 +233,11 @@ def word_bags(seed: int) -> list[Unit]:
     times as many drawn by frequency, in bags of WORDS_PER_BAG."""
     rng = random.Random(seed)
     units = []
+    standards = load_standards()
     for code, pairs in sorted(sources.load_wordfreq().items()):
+        if code in STANDARD_RIVALS:
+            theirs = standards[STANDARD_RIVALS[code]]
+            pairs = [(w, f) for w, f in pairs if w not in theirs]
         if code == "sh":
             for label, words in split_serbo_croatian(pairs).items():
                 units.extend(_bags(label, words, rng))

@@ -43,7 +43,11 @@ ELD_MEMBER = "eld/tests/data/big-test.txt"
 
 WORDFREQ_WHEEL = "wordfreq==3.1.1"
 WORDFREQ_SHA256 = "4b1c6ecffc6198be3396d5cf871c4423ca71c907c231348d352dd54d62b97473"
-WORDS_PER_LANGUAGE = 8000
+# 14,000 (8,000 until issue 14): most interface-string errors outside the hard pairs were
+# everyday words a language's list lacked (cs "verze", pl "algorytm", et "versioon").
+# 20,000 gained nothing more there and cost Tatoeba (Waray, with no list, lost to the
+# languages whose lists grew). See MODEL_CARD.md, "Choices".
+WORDS_PER_LANGUAGE = 14000
 # Except wordfreq's one Serbo-Croatian list, taken whole (54,841 words): training splits
 # it between Croatian and Serbian (dataset.split_serbo_croatian), and what it gives both
 # is the shared vocabulary that 1,000 news sentences per language cover only by chance.

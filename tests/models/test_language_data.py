@@ -113,13 +113,41 @@ def test_serbo_croatian_words_are_split_by_the_reflex_of_yat() -> None:
         ]
     ]
 
-    split = dataset.split_serbo_croatian(pairs)
+    split = dataset.split_serbo_croatian(pairs, standards={})
     hr = {w for w, _ in split["hr"]}
     sr = {w for w, _ in split["sr-Latn"]}
 
     assert hr - sr == {"vrijeme", "gdje", "vidio"}
     assert sr - hr == {"vreme", "gde", "video"}
     assert {"nije", "ne", "njega", "nega", "nikad", "tko", "ko"} <= hr & sr
+
+
+def test_spelling_dictionaries_split_what_yat_does_not() -> None:
+    pairs = [(w, 0.001) for w in ["tko", "ko", "nikad", "vrijeme", "vreme"]]
+    standards = {"hr": {"tko"}, "sr": {"ko"}}
+
+    split = dataset.split_serbo_croatian(pairs, standards)
+    hr = {w for w, _ in split["hr"]}
+    sr = {w for w, _ in split["sr-Latn"]}
+
+    assert hr - sr == {"tko", "vrijeme"}
+    assert sr - hr == {"ko", "vreme"}
+    assert "nikad" in hr & sr
+
+
+def test_danish_and_bokmal_bags_lose_the_neighbours_words() -> None:
+    standards = dataset.load_standards()
+    bags = dataset.word_bags(seed=0)
+    words = {label: set() for label in ("da", "nb")}
+    for unit in bags:
+        if unit.label in words:
+            words[unit.label].update(unit.text.split(" "))
+
+    assert {"hvad", "nogle", "måske"} <= standards["da"]
+    assert {"hva", "kanskje", "mye"} <= standards["nb"]
+    assert not words["da"] & standards["nb"]
+    assert not words["nb"] & standards["da"]
+    assert "hvad" in words["da"] and "hva" in words["nb"]
 
 
 def test_out_of_domain_set_is_real_and_apart_from_training_text() -> None:
@@ -137,7 +165,9 @@ def test_committed_data_is_compact_and_pinned_in_provenance() -> None:
     total = sum(p.stat().st_size for p in DATA.iterdir())
 
     assert total < 20 * 1024 * 1024
-    for name in ("eld.jsonl.gz", "wordfreq.tsv.gz", "nlp_id.jsonl.gz", "udhr.jsonl.gz"):
+    for name in (
+        "eld.jsonl.gz", "wordfreq.tsv.gz", "nlp_id.jsonl.gz", "udhr.jsonl.gz", "standards.tsv"
+    ):
         digest = hashlib.sha256((DATA / name).read_bytes()).hexdigest()
         assert digest in provenance, name
 
