@@ -84,8 +84,9 @@ def save_artifact(
     metrics: dict[str, Any],
     params: dict[str, Any],
     make_current: bool | None = None,
+    compress: int = 3,
 ) -> Manifest:
-    """Store `estimator` as a new version of `name`.
+    """Store `estimator` as a new version of `name` (joblib, zlib level `compress`).
 
     CURRENT (the version served where the store has no decision) is pointed at it when
     `make_current` is True, or when None and the model has no CURRENT yet: a new
@@ -94,9 +95,10 @@ def save_artifact(
     base.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(base, ".joblib")
     try:
-        # zlib level 3: linear models' dense weight matrices shrink ~2.5x for ~0.1 s
-        # more load time; the output is still deterministic, so versions stay stable.
-        joblib.dump(estimator, tmp, compress=3)
+        # zlib level 3 by default: linear models' dense weight matrices shrink ~2.5x for
+        # ~0.1 s more load time; the output is still deterministic, so versions stay
+        # stable. A model may ask for more (language: see its train.py).
+        joblib.dump(estimator, tmp, compress=compress)
         sha256 = _sha256_file(tmp)
         version = sha256[:VERSION_CHARS]
         version_dir = base / version
