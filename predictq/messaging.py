@@ -23,6 +23,7 @@ import amqp
 from amqp.exceptions import MessageNacked
 from kombu import Connection, Producer, Queue
 
+from predictq import connection as connections
 from predictq import presence
 from predictq.connection import broker_urls, connect
 from predictq.embedded import DurableChannel
@@ -87,6 +88,9 @@ class Publisher:
                         for family in (*FAMILIES, DEAD_LETTER_FAMILY)}
         self._partitions = partition_queues(settings)
         self._pid = os.getpid()
+        self.connects = 0  # connections opened (one while nothing fails)
+        self._closed = threading.Event()
+        self._heartbeats: threading.Thread | None = None
         self._group: GroupCommit[tuple[Queue, Sequence[dict[str, Any]]], None] = GroupCommit(
             self._publish_batch)
 
@@ -199,6 +203,7 @@ class Publisher:
                 raise BrokerUnavailable(f"broker unreachable: {exc}") from exc
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             self._reset(graceful=True)
 
@@ -219,8 +224,37 @@ class Publisher:
             if isinstance(channel, amqp.Channel):
                 channel.confirm_select()
                 self._confirms = _Confirms(channel)
+                self._keep_alive()
             self._producer = Producer(channel)
+            self.connects += 1
         return self._producer
+
+    def _keep_alive(self) -> None:
+        """One thread per process (started with the first AMQP connection) that reads
+        and sends heartbeats while no publish does: an idle connection was dropped by
+        RabbitMQ after two heartbeat intervals ("missed heartbeats from client" in its
+        log), and the next publish paid a failed attempt and a reconnect (~12 ms)."""
+        if self._heartbeats is not None and self._heartbeats.is_alive():
+            return
+        self._heartbeats = threading.Thread(target=self._beat, args=(os.getpid(),),
+                                            name="publisher-heartbeats", daemon=True)
+        self._heartbeats.start()
+
+    def _beat(self, pid: int) -> None:
+        while not self._closed.wait(connections.HEARTBEAT_S / 4):
+            if os.getpid() != pid:  # a fork's copy: the parent's connection is not ours
+                return
+            with self._lock:
+                if self._connection is None or self._confirms is None:
+                    continue
+                try:
+                    # The broker's heartbeats are only counted once read; a late ack
+                    # goes to _Confirms' listeners, which ignore what they don't track.
+                    with contextlib.suppress(TimeoutError):
+                        self._connection.drain_events(timeout=0.001)
+                    self._connection.heartbeat_check()
+                except Exception:  # gone: the next publish connects afresh at once
+                    self._reset()
 
     def _reset(self, graceful: bool = False) -> None:
         if self._connection is not None:

@@ -109,6 +109,24 @@ def test_publisher_confirms_a_large_batch_without_polling_between_publishes(amqp
     publisher.close()
 
 
+def test_an_idle_publisher_keeps_its_connection(amqp_settings, monkeypatch):
+    """Between submissions nothing else uses the API's connection: without heartbeats
+    RabbitMQ dropped it after two intervals and the next publish paid a failed attempt
+    and a reconnect."""
+    from predictq import connection
+
+    monkeypatch.setattr(connection, "HEARTBEAT_S", 2)  # dropped after ~4-6 s idle
+    publisher = Publisher(amqp_settings)
+    try:
+        publisher.publish([Job(model="language", input={"text": "Hej, hur mår du?"})], "text")
+        time.sleep(10)  # idle for about twice the drop time
+        publisher.publish([Job(model="language", input={"text": "Hyvää huomenta!"})], "text")
+        assert publisher.connects == 1, "the broker dropped the idle connection"
+        assert publisher.stats(["text"])[0].depth == 2
+    finally:
+        publisher.close()
+
+
 def test_unreachable_broker_makes_publish_fail_loudly(amqp_settings):
     from predictq.errors import BrokerUnavailable
 
