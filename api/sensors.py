@@ -3,10 +3,10 @@ and the live views the sensor pages follow (server-sent events, changes only).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from api import schemas, sse
 from api.bodies import json_body
@@ -35,6 +35,13 @@ LIVE_ALERTS = 50
 SENSOR = Param("sensor", "path", {"type": "string", "pattern": f"^{SENSOR_ID.pattern}$"},
                "Letters, digits, '.', '_' and '-', starting with a letter or digit.")
 SENSOR_ID_ARG = Param("sensor_id", "query", {"type": "string"}, "Only this sensor's.")
+
+
+def _live_description(first: str) -> str:
+    return (f"{first} at once, then each time that changes, looked at every second, for "
+            "`wait` seconds (default and most: PREDICTQ_WAIT_MAX_S); then the stream ends "
+            "and the client opens another. One look per second per API process, however "
+            "many pages follow it.")
 
 
 def _limit_param(default: int) -> Param:
@@ -78,42 +85,38 @@ def get_sensor(sensor: str):
 @bp.get("/v1/sensors/<sensor>/live")
 @declare("One sensor as it changes (server-sent events)", tag="sensors",
          params=(SENSOR, WAIT), errors=(400, 404, 422, 503),
-         description="A `sensor` event (data: what GET /v1/sensors/{sensor} answers, "
-                     "and the sensor's newest alerts) at once, then each time that "
-                     "changes, looked at every second, for `wait` seconds (default and "
-                     "most: PREDICTQ_WAIT_MAX_S); then the stream ends and the client "
-                     "opens another. One look per second per API process, however many "
-                     "pages follow the sensor. `sensor` is null if the sensor's readings "
-                     "are deleted meanwhile (retention).",
+         description=_live_description(
+             "A `sensor` event (data: what GET /v1/sensors/{sensor} answers, and the "
+             "sensor's newest alerts)") + " `sensor` is null if the sensor's readings "
+             "are deleted meanwhile (retention).",
          ok={200: Reply(schemas.sse_event(["sensor"], schemas.SENSOR_LIVE),
                         "An event stream; each event's data is the sensor and its alerts.",
                         media_type="text/event-stream")})
 def sensor_live(sensor: str):
-    svc = services()
     wanted = _sensor(sensor).sensor_id  # 404 before the stream starts, not inside it
-    seconds = wait_seconds(default=svc.settings.wait_max_s)
-    views = shared(broadcasts(), f"sensor:{wanted}", lambda: _sensor_view(svc, wanted),
-                   LIVE_EVERY_S)
-    return sse.response(_changes("sensor", views, seconds))
+    return _live("sensor", f"sensor:{wanted}", lambda svc: _sensor_view(svc, wanted))
 
 
 @bp.get("/v1/monitor/sensors")
 @declare("The sensors and the newest alerts as they change (server-sent events)",
          tag="sensors", params=(WAIT,), errors=(400, 503),
-         description="A `sensors` event (data: what GET /v1/sensors and GET /v1/alerts "
-                     "answer, the 50 newest alerts) at once, then each time that changes, "
-                     "looked at every second, for `wait` seconds (default and most: "
-                     "PREDICTQ_WAIT_MAX_S); then the stream ends and the client opens "
-                     "another. One look per second per API process, however many pages "
-                     "follow it.",
+         description=_live_description(
+             "A `sensors` event (data: what GET /v1/sensors and GET /v1/alerts answer, "
+             "the 50 newest alerts)"),
          ok={200: Reply(schemas.sse_event(["sensors"], schemas.SENSORS_LIVE),
                         "An event stream; each event's data is the sensors and alerts.",
                         media_type="text/event-stream")})
 def sensors_live():
+    return _live("sensors", "sensors", _sensors_view)
+
+
+def _live(name: str, key: str, view: Callable[[Services], str]) -> Response:
+    """A stream of `name` events: the view `key` (one per API process, looked at every
+    LIVE_EVERY_S) at once, then each time it changes, for `?wait=` seconds."""
     svc = services()
     seconds = wait_seconds(default=svc.settings.wait_max_s)
-    views = shared(broadcasts(), "sensors", lambda: _sensors_view(svc), LIVE_EVERY_S)
-    return sse.response(_changes("sensors", views, seconds))
+    views = shared(broadcasts(), key, lambda: view(svc), LIVE_EVERY_S)
+    return sse.response(_changes(name, views, seconds))
 
 
 def sensor_detail(svc: Services, wanted: str) -> dict[str, Any]:
