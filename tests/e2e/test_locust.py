@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_up import free_port
+from tests.e2e.test_up import start_up
 from tests.models.conftest import trained_sensor  # noqa: F401  (a session fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("trained_sensor")]
@@ -26,26 +23,6 @@ def locust(base: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", base, "--headless",
          "--csv", str(out), "--html", f"{out}.html", *extra],
         capture_output=True, text=True, timeout=120)
-
-
-def start_up(tmp_path: Path, model_dir: Path) -> tuple[subprocess.Popen, str]:
-    """`predictq up --workers 2` on the defaults, once /healthz answers; its URL."""
-    port = free_port()
-    env = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
-           "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port)}
-    up = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers", "2"],
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            return up, base
-        except OSError:
-            if up.poll() is not None or time.monotonic() > deadline:
-                up.kill()
-                raise AssertionError("up did not start") from None
-            time.sleep(0.2)
 
 
 def rows(out: Path) -> dict[str, dict[str, str]]:

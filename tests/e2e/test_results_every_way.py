@@ -5,17 +5,13 @@ poll, wait, stream, callback."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from loadtest.callback_receiver import Receiver
-from tests.e2e.test_up import broker_env, free_port, http  # noqa: F401 (a fixture)
+from tests.e2e.test_up import broker_env, http, start_up  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -25,28 +21,6 @@ TEXTS = {
     "wait": "Voitko auttaa minua löytämään tien rautatieasemalle?",
     "callback": "¿Puedes ayudarme a encontrar el camino a la estación de tren?",
 }
-
-
-def start_up(tmp_path: Path, model_dir: Path, extra: dict[str, str]):
-    port = free_port()
-    env = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
-           "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port),
-           "PREDICTQ_CALLBACK_ALLOW": "127.0.0.1:*", "PREDICTQ_CALLBACK_SECRET": SECRET,
-           **extra}
-    with open(tmp_path / "up.log", "wb") as log:  # the child keeps its own copy
-        up = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers", "1"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            return up, base
-        except OSError:
-            if up.poll() is not None or time.monotonic() > deadline:
-                up.kill()
-                raise AssertionError((tmp_path / "up.log").read_text()[-3000:]) from None
-            time.sleep(0.2)
 
 
 def submit(base: str, way: str, **extra) -> str:
@@ -70,7 +44,9 @@ def stream(url: str) -> list[tuple[str, dict]]:
 
 def test_a_result_reaches_the_client_every_way(tmp_path, model_dir, broker_env):  # noqa: F811
     with Receiver(SECRET) as receiver:
-        up, base = start_up(tmp_path, model_dir, broker_env)
+        up, base = start_up(tmp_path, model_dir, workers=1, env={
+            "PREDICTQ_CALLBACK_ALLOW": "127.0.0.1:*", "PREDICTQ_CALLBACK_SECRET": SECRET,
+            **broker_env})
         try:
             called = submit(base, "callback", callback_url=receiver.url)
             polled, waited = submit(base, "poll"), submit(base, "wait")

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_up(tmp_path: Path, model_dir: Path, *, workers: int = 2,
+             env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`predictq up --workers N` as the README starts it, once /healthz answers; its
+    URL. Its stderr goes to tmp_path/up.log, quoted if it does not start."""
+    port = free_port()
+    full = {**os.environ, "PREDICTQ_DATA_DIR": str(tmp_path / "var"),
+            "PREDICTQ_MODEL_DIR": str(model_dir), "PREDICTQ_PORT": str(port), **(env or {})}
+    with open(tmp_path / "up.log", "wb") as log:  # the child keeps its own copy
+        up = subprocess.Popen([sys.executable, "-m", "predictq", "up", "--workers",
+                               str(workers)], env=full, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).close()
+            return up, base
+        except OSError:
+            if up.poll() is not None or time.monotonic() > deadline:
+                up.kill()
+                raise AssertionError((tmp_path / "up.log").read_text()[-3000:]) from None
+            time.sleep(0.2)
 
 
 def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
