@@ -14,10 +14,13 @@ import sys
 
 import pytest
 
-from tests.e2e.test_locust import LOCUSTFILE, start_up
+from tests.e2e.test_locust import LOCUSTFILE
+from tests.e2e.test_up import start_up
 from tests.models.conftest import trained_sensor  # noqa: F401  (a session fixture)
 from tests.ui.test_dashboard import BLUE, GREEN, samples
 from tests.ui.test_sensor_pages import browser, decode_png, near  # noqa: F401 (fixture)
+
+DEAD_RED = (0xD6, 0x27, 0x28)  # dashboard.js DEAD: the dead-letter depth line
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("trained_sensor")]
 
@@ -63,15 +66,25 @@ def test_the_dashboard_follows_predictq_up_under_locust_load(tmp_path, model_dir
             os.makedirs(out, exist_ok=True)
             with open(os.path.join(out, "dashboard-under-load.png"), "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
-        for chart_id, colours in (("chart-depth", [BLUE]), ("chart-rates", [BLUE, GREEN]),
-                                  ("chart-latency", [BLUE])):
-            canvas = browser.find_element(By.CSS_SELECTOR, f"#{chart_id} canvas")
-            pixels = decode_png(canvas.screenshot_as_png)
+        for chart_id, colours in (("chart-rates", [BLUE, GREEN]), ("chart-latency", [BLUE])):
+            pixels = chart_pixels(browser, chart_id)
             for colour in colours:
                 assert near(pixels, colour) > 40, (chart_id, colour, near(pixels, colour))
+        # The depth lines: where the workers keep up, every queue's is flat at 0 and the
+        # last drawn (dead letters, red) covers the others, so any of them counts.
+        pixels = chart_pixels(browser, "chart-depth")
+        drawn = sum(near(pixels, colour) for colour in (BLUE, DEAD_RED))
+        assert drawn > 40, ("chart-depth", drawn)
     finally:
         if load is not None:
             load.send_signal(signal.SIGINT)
             load.wait(30)
         up.send_signal(signal.SIGINT)
         up.wait(30)
+
+
+def chart_pixels(driver, chart_id: str):
+    from selenium.webdriver.common.by import By
+
+    canvas = driver.find_element(By.CSS_SELECTOR, f"#{chart_id} canvas")
+    return decode_png(canvas.screenshot_as_png)
