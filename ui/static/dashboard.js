@@ -133,7 +133,8 @@ function stats(sample) {
 function workerCount(list) {
   const streams = list.filter((x) => x.families.includes(STREAM_FAMILY)).length;
   const jobs = list.length - streams;
-  return streams ? `${jobs} jobs · ${streams} streams` : String(jobs);
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return streams ? `${plural(jobs, "job")} · ${plural(streams, "stream")}` : String(jobs);
 }
 
 function alertRow(a) {
