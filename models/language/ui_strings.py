@@ -20,7 +20,9 @@ Cleaning: placeholders (`%(name)s`, `%s`, `{0}`, `{}`), HTML tags and URLs are r
 than MIN_LETTERS letters is dropped, and so is one equal to its English msgid
 (untranslated, or a loanword such as "URL"), one any CLDR phrase of ours equals (CLDR
 is training text; Django's language-name catalogue overlaps it), and one that two of our
-languages share. Then SAMPLE strings per language are drawn with a fixed seed, in a
+languages share once case is folded and Serbian Cyrillic is read in Latin letters
+(Croatian "Arapski" is Serbian "Арапски": the same text, so no answer can be right for
+both; `folded`). Then SAMPLE strings per language are drawn with a fixed seed, in a
 stable order. Licence: Django is BSD-3-Clause (© Django Software Foundation and
 contributors), translations included. See data/PROVENANCE.md.
 """
@@ -41,6 +43,7 @@ from pathlib import Path
 
 from models import wheels
 from models.language import cldr
+from models.language.dataset import latinise_serbian
 from models.language.languages import NAMES
 from models.language.text import normalise
 
@@ -69,6 +72,12 @@ _CODE = re.compile(
 
 def clean(text: str) -> str:
     return normalise(_CODE.sub(" ", text))
+
+
+def folded(text: str) -> str:
+    """The form two languages' strings are compared in: what a reader of either would
+    take for the same text."""
+    return latinise_serbian(text).casefold()
 
 
 def letters(text: str) -> int:
@@ -106,10 +115,12 @@ def rows(by_locale: dict[str, list[tuple[str, str]]], labels: list[str]) -> list
                 if letters(text) >= MIN_LETTERS and not untranslated and text not in training:
                     found.add(text)
         candidates[label] = found
-    shared = Counter(text for found in candidates.values() for text in found)
+    # Counted once per language: a language's own strings may fold together ("Save",
+    # "save").
+    shared = Counter(key for found in candidates.values() for key in {folded(t) for t in found})
     out = []
     for label in labels:
-        unique = sorted(text for text in candidates[label] if shared[text] == 1)
+        unique = sorted(text for text in candidates[label] if shared[folded(text)] == 1)
         picked = random.Random(f"{SEED}-{label}").sample(unique, min(SAMPLE, len(unique)))
         out.extend((label, text) for text in sorted(picked))
     return out

@@ -227,6 +227,16 @@ def test_ui_strings_are_pinned_labelled_and_unseen_in_training() -> None:
     assert len(set(texts)) == len(texts)
     cldr_phrases = {text for _, text in ui_strings.cldr.load()}
     assert not cldr_phrases & set(texts)
+    # No text two languages write alike: Croatian "Arapski" is Serbian "Арапски".
+    labels_of: dict[str, set[str]] = {}
+    for text, label in zip(texts, labels, strict=True):
+        labels_of.setdefault(ui_strings.folded(text), set()).add(label)
+    assert all(len(found) == 1 for found in labels_of.values())
+
+
+def test_ui_strings_fold_case_and_serbian_script() -> None:
+    assert ui_strings.folded("Арапски") == ui_strings.folded("arapski")
+    assert ui_strings.folded("Љубав") == "ljubav"
 
 def test_the_whole_serbo_croatian_list_is_split() -> None:
     # Issue 14: with only its first 8,000 words, "promijeni" was missing, so "promeni"
