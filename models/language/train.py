@@ -22,7 +22,7 @@ from models.language import calibration, cldr, corpus, dataset, dictionaries, so
 from models.language.dataset import Unit
 from models.language.languages import SCRIPTS
 from models.language.metrics import heldout_metrics
-from models.language.pipeline import DEFAULT_PARAMS, build_pipeline, compact
+from models.language.pipeline import DEFAULT_PARAMS, build_pipeline, compact, language_prior
 from models.language.scoring import CALIBRATION_ATTRIBUTE
 from models.language.scripts import allowed_mask
 from models.language.text import for_features
@@ -140,6 +140,7 @@ def fit(
     fit_rows, cal_rows = matrix[: len(fit_texts)], matrix[len(fit_texts) :]
     nb = pipeline.named_steps["nb"]
     fit_tokens = np.asarray(fit_rows.sum(axis=1)).ravel()
+    nb.set_params(class_prior=language_prior(sorted(set(fit_classes))))  # nb.classes_' order
     nb.fit(fit_rows, fit_classes, sample_weight=bag_weights(fit_tokens, fit_classes, fit_kinds))
 
     jll = nb.predict_joint_log_proba(cal_rows)

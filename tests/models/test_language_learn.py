@@ -96,6 +96,19 @@ def test_feedback_moves_the_text_toward_its_label(language_model: LoadedModel):
     assert score(insisted, [text]).best == ["sr"]
 
 
+def test_every_language_keeps_an_equal_prior_after_learning(language_model: LoadedModel):
+    # Serbian's two script classes share one language's prior; partial_fit (learning)
+    # must not reset that to one share per class.
+    learned = learn(language_model.estimator, [SERBIAN_TAKEN_FOR_CROATIAN], ["sr"])
+    for estimator in (language_model.estimator, learned):
+        nb = estimator.named_steps["nb"]
+        prior = dict(zip(map(str, nb.classes_), np.exp(nb.class_log_prior_), strict=True))
+        assert prior["sr-Cyrl"] == pytest.approx(prior["hr"] / 2)
+        assert prior["sr-Latn"] == pytest.approx(prior["hr"] / 2)
+        assert prior["hr"] == pytest.approx(prior["en"])
+        assert sum(prior.values()) == pytest.approx(1.0)
+
+
 def test_cyrillic_serbian_feedback_goes_to_the_cyrillic_class(language_model: LoadedModel):
     estimator = language_model.estimator
     learned = learn(estimator, ["Марија добро познаје радна упутства."], ["sr"])
