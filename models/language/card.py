@@ -187,7 +187,7 @@ def render(results: dict[str, Any], facts: dict[str, Any]) -> str:
         f"| training (`predictq train language`, 2 cores) | "
         f"{f'{train_s:.0f} s' if train_s else 'not measured (--model-dir)'} |",
         f"| artifact | {facts['size_mb']:.1f} MB (joblib, compressed) |",
-        f"| load in a fresh process: hash check + unpickle (imports scikit-learn) | "
+        f"| load in a fresh process (best of 3): hash check + unpickle (imports scikit-learn) | "
         f"{res['load_seconds']:.2f} s |",
         f"| importing predictq's model code before that | {res['import_seconds']:.2f} s |",
         f"| peak RSS of that process after one 32-text batch | {res['max_rss_mb']:.0f} MB |",
