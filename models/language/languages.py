@@ -126,7 +126,7 @@ SCRIPTS: dict[str, frozenset[str]] = {
     "el": frozenset({"Greek"}),
     "ko": frozenset({"Hangul", "Han"}),
     "ja": frozenset({"Kana", "Han"}),
-    "zh": frozenset({"Han"}),
+    "zh": frozenset({"Han", "Hanzi"}),  # Hanzi: Han characters Japanese does not write
 }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from models.language import calibration
 from models.language.languages import SCRIPTS, base_label
-from models.language.scripts import allowed_mask
+from models.language.scripts import classifier_text, dominant_scripts, mask_of
 from models.language.text import for_features
 
 # Set on the fitted Pipeline by train.py: {"a": ..., "b": ...}. A plain attribute, so the
@@ -39,11 +39,14 @@ class Scores:
 
 def raw(estimator: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(joint log-likelihoods, token counts, script mask) of each text, per class."""
-    features = estimator.named_steps["features"].transform([for_features(t) for t in texts])
+    found = [dominant_scripts(t) for t in texts]
+    features = estimator.named_steps["features"].transform(
+        [for_features(classifier_text(t, f)) for t, f in zip(texts, found, strict=True)]
+    )
     nb = estimator.named_steps["nb"]
     jll = nb.predict_joint_log_proba(features)
     tokens = np.asarray(features.sum(axis=1), dtype=np.float64).ravel()
-    allowed = allowed_mask(texts, [str(c) for c in nb.classes_], SCRIPTS)
+    allowed = mask_of(found, [str(c) for c in nb.classes_], SCRIPTS)
     return jll, tokens, allowed
 
 

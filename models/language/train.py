@@ -24,7 +24,7 @@ from models.language.languages import SCRIPTS
 from models.language.metrics import heldout_metrics
 from models.language.pipeline import DEFAULT_PARAMS, build_pipeline, compact, language_prior
 from models.language.scoring import CALIBRATION_ATTRIBUTE
-from models.language.scripts import allowed_mask
+from models.language.scripts import classifier_text, dominant_scripts, mask_of
 from models.language.text import for_features
 
 NAME = "language"
@@ -143,9 +143,14 @@ def fit(
     nb.set_params(class_prior=language_prior(sorted(set(fit_classes))))  # nb.classes_' order
     nb.fit(fit_rows, fit_classes, sample_weight=bag_weights(fit_tokens, fit_classes, fit_kinds))
 
-    jll = nb.predict_joint_log_proba(cal_rows)
-    tokens = np.asarray(cal_rows.sum(axis=1), dtype=np.float64).ravel()
-    allowed = allowed_mask(cal_texts, [str(c) for c in nb.classes_], SCRIPTS)
+    # Calibrated on what scoring.raw shows the classifier (scripts.classifier_text).
+    cal_found = [dominant_scripts(t) for t in cal_texts]
+    scored = features.transform(
+        [for_features(classifier_text(t, f)) for t, f in zip(cal_texts, cal_found, strict=True)]
+    )
+    jll = nb.predict_joint_log_proba(scored)
+    tokens = np.asarray(scored.sum(axis=1), dtype=np.float64).ravel()
+    allowed = mask_of(cal_found, [str(c) for c in nb.classes_], SCRIPTS)
     truth = [c.split("-", 1)[0] for c in cal_classes]
     params = calibration.fit(jll, tokens, allowed, [str(c) for c in nb.classes_], truth)
 

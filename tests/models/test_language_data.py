@@ -183,7 +183,17 @@ def test_features_see_letters_only() -> None:
     [
         ("Привет, как дела?", {"Cyrillic"}),
         ("東京に行きます", {"Kana"}),
-        ("北京欢迎你", {"Han"}),
+        # Han: Chinese or Japanese; Hanzi: a character no Japanese character set has
+        # (欢, simplified), so Chinese only.
+        ("北京欢迎你", {"Hanzi"}),
+        ("輸入新密碼", {"Han"}),
+        ("新密码：", {"Hanzi"}),
+        ("詳細設定", {"Han"}),
+        # Han carries a morpheme a character, as kana does (scripts.KANA_SHARE).
+        ("PostgreSQL拡張", {"Han"}),
+        ("Django 管理", {"Han"}),
+        ("We ate dumplings near the station, 北京 style, with friends", {"Latin"}),
+        ("한국어 漢字", {"Hangul"}),
         ("iPhone 15 のレビュー", {"Kana"}),
         # Any kana is Japanese, however many Latin letters of names or placeholders
         # surround it (scripts.KANA_SHARE)...

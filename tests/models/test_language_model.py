@@ -111,6 +111,17 @@ def test_serbian_is_serbian_in_both_scripts(language_model: LoadedModel) -> None
     assert [r["label"] for r in got] == ["sr", "sr"]
 
 
+def test_simplified_chinese_is_never_japanese_and_names_do_not_make_kanji_chinese(
+    language_model: LoadedModel,
+) -> None:
+    # Issue 14: "新密码：" was Japanese at 0.97 (码 is simplified: no Japanese character set
+    # has it); "PostgreSQL拡張" was Catalan, "Google検索" Chinese (Latin letters voted).
+    texts = ["新密码：", "请修正重复的数据", "Python环境设置", "PostgreSQL拡張", "Google検索"]
+    got = language_model.predict([{"text": t} for t in texts])
+
+    assert [r["label"] for r in got] == ["zh", "zh", "zh", "ja", "ja"]
+
+
 def test_the_issues_croatian_example_is_croatian(language_model: LoadedModel) -> None:
     # Issue 14: the UI answered this Serbian (54%). "Gdje" and "ljekarna" are ijekavian,
     # i.e. Croatian; nothing in it is Serbian.
